@@ -1,0 +1,3 @@
+from physlab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""`physlab curriculum build`: turn a preset's train split into curriculum.jsonl."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "curriculum", help="build the training curriculum (prompt + answer with reasoning)",
+        description="Build data/<preset>/curriculum.jsonl from data/<preset>/train.jsonl.")
+    sub = parser.add_subparsers(dest="curriculum_command", metavar="ACTION")
+    build = sub.add_parser(
+        "build", help="write data/<preset>/curriculum.jsonl",
+        description="One example per train scenario: the prompt, and the answer with a REASONING "
+                    "line written by the teacher. Labels always come from physics; an LLM teacher's "
+                    "answer that disagrees is rejected and replaced by the physics teacher's.")
+    build.add_argument("--preset", required=True, help="dataset preset, e.g. seed or standard")
+    build.add_argument("--teacher", default="physics",
+                       help="physics (default, offline), ollama:MODEL (host from OLLAMA_HOST) or "
+                            "openai:MODEL (PHYSLAB_OPENAI_BASE_URL, PHYSLAB_OPENAI_API_KEY)")
+    build.add_argument("--data-dir", default="data", help="folder holding <preset>/train.jsonl (default: data)")
+    build.add_argument("--out", default=None, help="output file (default: <data-dir>/<preset>/curriculum.jsonl)")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=_build)
+    parser.set_defaults(func=lambda args: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _build(args: argparse.Namespace) -> int:
+    from physlab.teacher import CurriculumStats, TeacherUnavailableError, build_curriculum, parse_teacher_spec
+
+    parse_teacher_spec(args.teacher)  # a bad spec fails before any file is read
+    stats = CurriculumStats()
+    try:
+        path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
+                                progress=not args.quiet, stats=stats)
+    except TeacherUnavailableError as err:
+        print(f"physlab: error: {err}", file=sys.stderr)
+        return 1
+    if args.quiet:  # otherwise build_curriculum has already printed the summary (stderr)
+        print(f"{path}: {stats.summary()}")
+    return 0

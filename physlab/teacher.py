@@ -1,0 +1,495 @@
+"""Curriculum writers: the training target (answer + REASONING) for every train scenario.
+
+Two kinds of teacher write the REASONING line:
+
+* ``physics`` (default): offline and deterministic. It walks through the numbers of the check
+  that decides the label (demand against capacity, the ratio r, fails above 1) or, for a
+  success, the one or two modes that came closest and why they hold.
+* an LLM (``ollama:MODEL`` through the official ollama client, host from OLLAMA_HOST, or
+  ``openai:MODEL`` on any OpenAI-compatible endpoint: PHYSLAB_OPENAI_BASE_URL,
+  PHYSLAB_OPENAI_API_KEY). It sees the description, the physics label and the computed
+  numbers and answers in the prompt's format. Its answer is parsed (prompts.parse_answer);
+  one whose decision or failure mode disagrees with physics is rejected, counted, and that
+  example falls back to the physics teacher (recorded per record). Labels always come from
+  physics; a teacher only ever writes the explanation.
+
+`build_curriculum` re-derives every label from the stored parameters (a stale or edited data
+file fails loudly instead of training on wrong targets) and writes
+data/<preset>/curriculum.jsonl atomically, one line per train record:
+{prompt, completion, scenario_id, label, teacher, fallback_reason}.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from physlab import physics, prompts
+from physlab.describe import fmt_number
+from physlab.physics import Assessment, Check
+from physlab.schema import Scenario, parse_scenario
+
+TEACHER_FORMS = ("physics", "ollama:MODEL", "openai:MODEL")
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+OPENAI_BASE_URL_ENV = "PHYSLAB_OPENAI_BASE_URL"
+OPENAI_API_KEY_ENV = "PHYSLAB_OPENAI_API_KEY"
+LLM_TIMEOUT_S = 120.0  # one answer of a few sentences; a local 7B model on a CPU can take a while
+# A success's reasoning names at most this many close modes (tokens cost training time).
+CLOSE_MODES_SHOWN = 2
+
+
+class TeacherUnavailableError(RuntimeError):
+    """The LLM teacher's server cannot be reached or refuses the request (names the URL)."""
+
+
+# --------------------------------------------------------------------------- physics teacher
+
+
+def _a(x: float) -> str:
+    return f"{fmt_number(x)} m/s²"
+
+
+def _len(metres: float) -> str:
+    """Millimetres, as the description writes gaps, offsets and heights (same units, same numbers)."""
+    return f"{fmt_number(metres * 1000)} mm"
+
+
+def _cm(metres: float) -> str:
+    """Roll distances: centimetres, as the description writes the tolerated roll."""
+    return f"{fmt_number(metres * 100)} cm"
+
+
+def _tip_slide_thresholds(scenario: Scenario, accel: float) -> str:
+    o, env = scenario.object, scenario.environment
+    w, h, mu = min(o.width_m, o.depth_m), o.com_height_m, env.support_friction
+    tip_at, slide_at = physics.G * w / (2 * h), mu * physics.G
+    return (f"a_h {_a(accel)}; it tips above g·w/(2h) = {_a(tip_at)}, "
+            f"slides above mu·g = {_a(slide_at)}")
+
+
+def _incline_thresholds(scenario: Scenario) -> str:
+    o, env = scenario.object, scenario.environment
+    w, h = min(o.width_m, o.depth_m), o.com_height_m
+    tan_a = math.tan(math.radians(env.slope_deg))
+    return (f"slope tan {fmt_number(env.slope_deg)}° = {tan_a:.2f}; it tips above w/(2h) = {w / (2 * h):.2f}, "
+            f"slides above mu = {fmt_number(env.support_friction)}")
+
+
+def check_numbers(scenario: Scenario, check: Check) -> str:
+    """The demand and the capacity of one check, in words with numbers (no verdict).
+
+    Keyed on the check's `name` (physics.Check.name); an unknown check falls back to the
+    physics module's own explanation, so a new check still gets numbers.
+    """
+    o, g, m, env = scenario.object, scenario.gripper, scenario.motion, scenario.environment
+    n, mu, force = g.contacts, g.pad_friction, g.grip_force_n
+    name = getattr(check, "name", "")
+    if name == "clearance":
+        if m.stop_before_obstacle:
+            stop = physics.stopping_distance_m(m.speed_mps, m.reaction_time_s, m.brake_decel_mps2)
+            return (f"tracking error {_len(m.tracking_error_m)} + stopping distance {_len(stop)} "
+                    f"(at {fmt_number(m.speed_mps)} m/s) against clearance {_len(m.clearance_m)}")
+        return f"tracking error {_len(m.tracking_error_m)} against clearance {_len(m.clearance_m)}"
+    if name == "grip force":
+        return f"grip {fmt_number(force)} N against damage above {fmt_number(o.crush_force_n)} N"
+    if name == "payload":
+        return f"mass {fmt_number(o.mass_kg)} kg against payload {fmt_number(g.payload_kg)} kg"
+    if name == "off-centre torque":
+        demand = o.mass_kg * physics.G * g.grasp_offset_m
+        capacity = physics.grip_torque_capacity_nm(n, mu, force, g.pad_radius_m)
+        return (f"torque m·g·d = {fmt_number(demand)} N·m against grip torque "
+                f"{n}·(2/3)·mu·F·r_pad = {fmt_number(capacity)} N·m")
+    if name in ("in-hand slip (lift)", "in-hand slip (transport)"):
+        lifting = name.endswith("(lift)")
+        accel = m.lift_accel_mps2 if lifting else m.transport_accel_mps2
+        demand = physics.slip_demand_n(o.mass_kg, accel if lifting else 0.0, 0.0 if lifting else accel)
+        verb = "lifting" if lifting else "moving"
+        return (f"{verb} at {_a(accel)} needs {fmt_number(demand)} N of friction, "
+                f"pads give {n}·{fmt_number(mu)}·{fmt_number(force)} N = {fmt_number(n * mu * force)} N")
+    if name in ("slides on the support", "tips over"):
+        return _tip_slide_thresholds(scenario, m.transport_accel_mps2)
+    if name == "rolls on the support":
+        return (f"a_h/g = {m.transport_accel_mps2 / physics.G:.3f} against rolling resistance "
+                f"{fmt_number(env.rolling_resistance)}")
+    if name == "free surface":
+        diameter = max(o.width_m, o.depth_m)
+        rise = physics.slosh_rise_m(m.transport_accel_mps2, 0.0, diameter, o.height_m, o.fill_fraction,
+                                    m.ramp_time_s)
+        freeboard = physics.freeboard_m(o.height_m, o.fill_fraction)
+        return (f"at {_a(m.transport_accel_mps2)} the liquid rises {_len(rise)} at the wall "
+                f"against {_len(freeboard)} freeboard")
+    if name in ("tips on the slope", "slides down the slope"):
+        return _incline_thresholds(scenario)
+    if name == "release height":
+        return f"released {_len(m.release_height_m)} above the {env.surface}, limit 10 mm"
+    if name == "rolls after release":
+        mu_r = env.rolling_resistance
+        on_slope = physics.rolling_slope_ratio(env.slope_deg, mu_r)
+        on_release = physics.rolling_release_ratio(m.release_speed_mps, o.inertia_factor, mu_r,
+                                                   env.roll_tolerance_m)
+        if on_slope >= on_release:
+            return (f"slope tan {fmt_number(env.slope_deg)}° = {math.tan(math.radians(env.slope_deg)):.3f} "
+                    f"against rolling resistance {fmt_number(mu_r)}")
+        distance = physics.roll_distance_m(m.release_speed_mps, o.inertia_factor, mu_r)
+        return (f"let go at {fmt_number(m.release_speed_mps)} m/s it rolls {_cm(distance)}, "
+                f"{_cm(env.roll_tolerance_m)} tolerated")
+    text = check.explanation
+    return text.rsplit(":", 1)[0] if ":" in text else text
+
+
+def _ratio(r: float) -> str:
+    return f"r = {r:.2f}"
+
+
+def physics_reasoning(scenario: Scenario, assessment: Assessment) -> str:
+    """The built-in teacher's REASONING: the deciding numbers, the ratio, the label (~25-60 words)."""
+    deciding = assessment.deciding
+    if deciding is not None:
+        return (f"The {deciding.phase_name} check decides: {check_numbers(scenario, deciding)}, "
+                f"{_ratio(deciding.ratio)} > 1, so it fails by {deciding.mode}.")
+    # A success: the closest modes (one check each, largest r first) and why they hold.
+    closest: list[Check] = []
+    for check in sorted(assessment.checks, key=lambda c: -c.ratio):
+        if check.ratio <= 0 or any(c.mode == check.mode for c in closest):
+            continue
+        closest.append(check)
+        if len(closest) == CLOSE_MODES_SHOWN:
+            break
+    if not closest:
+        return "No check applies, so it succeeds."
+    # Tipping and sliding on one support share their numbers: say them once.
+    groups: dict[str, list[Check]] = {}
+    for c in closest:
+        groups.setdefault(check_numbers(scenario, c), []).append(c)
+    parts = [" and ".join(f"{c.mode} {_ratio(c.ratio)}" for c in checks) + f" ({numbers})"
+             for numbers, checks in groups.items()]
+    return f"Every check stays below 1. Closest: {'; '.join(parts)}. So it succeeds."
+
+
+# --------------------------------------------------------------------------- teacher specs
+
+
+@dataclass(frozen=True)
+class TeacherSpec:
+    kind: str  # "physics", "ollama" or "openai"
+    model: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.kind if self.kind == "physics" else f"{self.kind}:{self.model}"
+
+
+def parse_teacher_spec(spec: str) -> TeacherSpec:
+    """'physics', 'ollama:MODEL' or 'openai:MODEL'; anything else is a ValueError naming the forms."""
+    text = (spec or "").strip()
+    if text == "physics":
+        return TeacherSpec("physics")
+    kind, sep, model = text.partition(":")
+    if sep and kind in ("ollama", "openai") and model.strip():
+        return TeacherSpec(kind, model.strip())
+    raise ValueError(f"teacher: {spec!r} is not a known teacher; use one of {', '.join(TEACHER_FORMS)}"
+                     " (e.g. ollama:qwen2.5:1.5b)")
+
+
+# --------------------------------------------------------------------------- LLM chat clients
+
+
+class ChatClient(Protocol):
+    url: str
+
+    def chat(self, system: str, user: str) -> str: ...
+
+
+class OllamaChat:
+    """An Ollama server through the official client; host from OLLAMA_HOST (its default otherwise)."""
+
+    def __init__(self, model: str, host: str | None = None, timeout_s: float = LLM_TIMEOUT_S) -> None:
+        import ollama  # a light import, but only needed when an Ollama teacher is asked for
+
+        self.model = model
+        self.host = host or os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+        self._client = ollama.Client(host=self.host, timeout=timeout_s)
+        # The host as the client resolved it ("localhost:1" -> "http://localhost:1"), for messages.
+        base_url = getattr(getattr(self._client, "_client", None), "base_url", None)
+        self.url = str(base_url).rstrip("/") if base_url is not None else self.host
+
+    def chat(self, system: str, user: str) -> str:
+        import httpx
+        import ollama
+
+        try:
+            response = self._client.chat(
+                model=self.model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                options={"temperature": 0},  # reproducible as far as the server allows
+                stream=False,
+            )
+        except ConnectionError as err:
+            raise TeacherUnavailableError(
+                f"cannot reach the Ollama server at {self.url} (set OLLAMA_HOST, or start it with "
+                f"`ollama serve`): {err}") from None
+        except httpx.HTTPError as err:
+            raise TeacherUnavailableError(f"Ollama server at {self.url} failed: {err}") from None
+        except ollama.ResponseError as err:
+            if err.status_code == 404:
+                raise TeacherUnavailableError(
+                    f"model {self.model!r} is not available on the Ollama server at {self.url} "
+                    f"(run `ollama pull {self.model}`): {err.error}") from None
+            raise TeacherUnavailableError(
+                f"Ollama server at {self.url} answered HTTP {err.status_code}: {err.error}") from None
+        return response.message.content or ""
+
+
+class OpenAIChat:
+    """Any OpenAI-compatible /chat/completions endpoint, with urllib (no extra dependency)."""
+
+    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
+                 timeout_s: float = LLM_TIMEOUT_S) -> None:
+        base = base_url or os.environ.get(OPENAI_BASE_URL_ENV, "")
+        if not base.strip():
+            raise ValueError(f"{OPENAI_BASE_URL_ENV}: set it to the endpoint's base URL "
+                             "(e.g. http://127.0.0.1:8000/v1) to use an openai:MODEL teacher")
+        self.model = model
+        self.url = base.strip().rstrip("/") + "/chat/completions"
+        self._key = api_key if api_key is not None else os.environ.get(OPENAI_API_KEY_ENV, "")
+        self._timeout_s = timeout_s
+
+    def chat(self, system: str, user: str) -> str:
+        body = json.dumps({
+            "model": self.model, "temperature": 0,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+        }).encode()
+        headers = {"Content-Type": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
+                data = json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode("utf-8", "replace")[:300]
+            raise TeacherUnavailableError(f"{self.url} answered HTTP {err.code}: {detail}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            raise TeacherUnavailableError(
+                f"cannot reach the OpenAI-compatible endpoint at {self.url} "
+                f"(check {OPENAI_BASE_URL_ENV}): {reason}") from None
+        except json.JSONDecodeError as err:
+            raise TeacherUnavailableError(f"{self.url} did not answer JSON: {err}") from None
+        try:
+            return str(data["choices"][0]["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError):
+            raise TeacherUnavailableError(
+                f"{self.url} answered without choices[0].message.content: {str(data)[:300]}") from None
+
+
+# --------------------------------------------------------------------------- teachers
+
+
+@dataclass(frozen=True)
+class TeacherAnswer:
+    """One example's completion and who wrote its reasoning."""
+
+    completion: str
+    teacher: str  # "physics" or the LLM teacher's name
+    fallback_reason: str | None = None  # why an LLM answer was rejected (then teacher == "physics")
+
+
+LLM_SYSTEM = (
+    "You write the explanation for a robot-manipulation physics lesson. The physics result you are "
+    "given is correct: keep its decision and failure mode, and explain it in one or two short "
+    "sentences that use the deciding numbers.\n"
+    "Answer in exactly this format:\nYES or NO\nFAILURE_MODE: <mode, or none>\n"
+    "REASONING: <one or two sentences>"
+)
+
+
+def llm_user_message(description: str, assessment: Assessment, reasoning: str) -> str:
+    """What the LLM teacher is told: the scenario, the physics label and its numbers."""
+    ratios = ", ".join(f"{mode} {r:.2f}" for mode, r in assessment.ratios.items() if r > 0)
+    verdict = (f"it fails by {assessment.label} (answer YES, FAILURE_MODE: {assessment.label})"
+               if assessment.label != "success" else "it succeeds (answer NO, FAILURE_MODE: none)")
+    return (f"Scenario: {description}\n\n"
+            f"Physics result: {verdict}.\n"
+            f"Demand/capacity ratios (a mode fails above 1): {ratios or 'none apply'}.\n"
+            f"Computed numbers: {reasoning}\n\n"
+            "Write the answer.")
+
+
+def _disagreement(parsed: prompts.ParsedAnswer, label: str) -> str | None:
+    """Why an LLM answer cannot be used for `label`, or None when it agrees."""
+    if parsed.fails is None:
+        return f"no decision found ({parsed.note})"
+    if parsed.fails != (label != "success"):
+        said = "YES" if parsed.fails else "NO"
+        return f"decision {said} disagrees with physics ({label})"
+    if label != "success" and parsed.mode != label:
+        return f"failure mode {parsed.mode or 'missing'} disagrees with physics ({label})"
+    if not parsed.ok:
+        return f"answer not in the required format ({parsed.note})"
+    if not parsed.reasoning.strip():
+        return "no reasoning"
+    return None
+
+
+class Teacher:
+    """Physics teacher; subclasses ask an LLM and fall back to physics when it disagrees."""
+
+    name = "physics"
+
+    def answer(self, scenario: Scenario, assessment: Assessment, description: str) -> TeacherAnswer:
+        reasoning = physics_reasoning(scenario, assessment)
+        return TeacherAnswer(prompts.format_answer(assessment.label, reasoning), "physics")
+
+
+class LLMTeacher(Teacher):
+    def __init__(self, name: str, client: ChatClient) -> None:
+        self.name = name
+        self.client = client
+
+    def answer(self, scenario: Scenario, assessment: Assessment, description: str) -> TeacherAnswer:
+        reasoning = physics_reasoning(scenario, assessment)
+        text = self.client.chat(LLM_SYSTEM, llm_user_message(description, assessment, reasoning))
+        parsed = prompts.parse_answer(text)
+        problem = _disagreement(parsed, assessment.label)
+        if problem is not None:
+            fallback = prompts.format_answer(assessment.label, reasoning)
+            return TeacherAnswer(fallback, "physics", f"{self.name}: {problem}")
+        # One line of reasoning: the completion keeps the three-line answer format.
+        llm_reasoning = " ".join(parsed.reasoning.split())
+        return TeacherAnswer(prompts.format_answer(assessment.label, llm_reasoning), self.name)
+
+
+def make_teacher(spec: str | TeacherSpec) -> Teacher:
+    """A teacher from 'physics', 'ollama:MODEL' or 'openai:MODEL' (ValueError otherwise)."""
+    spec = spec if isinstance(spec, TeacherSpec) else parse_teacher_spec(spec)
+    if spec.kind == "physics":
+        return Teacher()
+    if spec.kind == "ollama":
+        return LLMTeacher(spec.name, OllamaChat(spec.model))
+    return LLMTeacher(spec.name, OpenAIChat(spec.model))
+
+
+# --------------------------------------------------------------------------- curriculum
+
+
+@dataclass
+class CurriculumStats:
+    total: int = 0
+    by_label: Counter = field(default_factory=Counter)
+    by_teacher: Counter = field(default_factory=Counter)
+    rejected: int = 0  # LLM answers that disagreed with physics (fell back to physics)
+    rejection_reasons: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        labels = ", ".join(f"{label} {n}" for label, n in sorted(self.by_label.items()))
+        teachers = ", ".join(f"{name} {n}" for name, n in sorted(self.by_teacher.items()))
+        text = f"{self.total} examples ({labels}); written by {teachers}; rejected LLM answers: {self.rejected}"
+        return text
+
+
+def scenario_from_record(record: dict, where: str = "") -> Scenario:
+    """The validated scenario of a dataset record (its `params`, with id/family from the record)."""
+    params = record.get("params")
+    if not isinstance(params, dict):
+        raise ValueError(f"{where}params: missing or not an object")
+    data = dict(params)
+    data.setdefault("id", record.get("id"))
+    data.setdefault("family", record.get("family"))
+    return parse_scenario(data, where=f"{where}params.")
+
+
+def curriculum_examples(records: Iterable[dict], teacher: Teacher, stats: CurriculumStats,
+                        source: str = "train.jsonl", progress: bool = False) -> list[dict]:
+    """One curriculum example per record; raises ValueError when a stored label is not physics'."""
+    records = list(records)
+    examples = []
+    from tqdm import tqdm  # a light import; only the curriculum needs a bar
+
+    for index, record in enumerate(tqdm(records, desc=f"curriculum ({teacher.name})", unit="ex",
+                                        disable=not progress, file=sys.stderr)):
+        scenario_id = record.get("id", f"#{index + 1}")
+        where = f"{source} record {index + 1} ({scenario_id}): "
+        scenario = scenario_from_record(record, where)
+        assessment = physics.assess(scenario)
+        if record.get("label") != assessment.label:
+            raise ValueError(
+                f"{where}stored label {record.get('label')!r} but physics says {assessment.label!r} "
+                f"({assessment.explanation}); the data is stale or edited: regenerate it with "
+                "`physlab data generate`")
+        description = record.get("description")
+        if not isinstance(description, str) or not description.strip():
+            raise ValueError(f"{where}description: missing or empty")
+        answer = teacher.answer(scenario, assessment, description)
+        examples.append({
+            "prompt": prompts.build_prompt(description),
+            "completion": answer.completion,
+            "scenario_id": scenario_id,
+            "label": assessment.label,
+            "teacher": answer.teacher,
+            "fallback_reason": answer.fallback_reason,
+        })
+        stats.total += 1
+        stats.by_label[assessment.label] += 1
+        stats.by_teacher[answer.teacher] += 1
+        if answer.fallback_reason:
+            stats.rejected += 1
+            stats.rejection_reasons[answer.fallback_reason] += 1
+    return examples
+
+
+def write_jsonl_atomic(path: Path, rows: Iterable[dict]) -> None:
+    """Write JSON lines to a temp file in the same folder, then os.replace: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_train(path: Path) -> list[dict]:
+    from physlab import datasets_io
+
+    return datasets_io.read_split(path)
+
+
+def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: str | Path = "data",
+                     out: str | Path | None = None, progress: bool = True,
+                     stats: CurriculumStats | None = None) -> Path:
+    """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
+
+    Returns the path. `stats` (optional) is filled with counts per label and teacher and the
+    number of rejected LLM answers; with `progress` a bar and a summary go to stderr.
+    Raises FileNotFoundError when train.jsonl is missing, ValueError for bad data or a bad
+    teacher spec, TeacherUnavailableError when an LLM server cannot be reached. Nothing is
+    written unless every example was made.
+    """
+    train_path = Path(data_dir) / preset / "train.jsonl"
+    if not train_path.is_file():
+        raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
+    writer = teacher if isinstance(teacher, Teacher) else make_teacher(teacher)
+    records = _read_train(train_path)
+    stats = stats if stats is not None else CurriculumStats()
+    examples = curriculum_examples(records, writer, stats, source=str(train_path), progress=progress)
+    out_path = Path(out) if out is not None else train_path.parent / "curriculum.jsonl"
+    write_jsonl_atomic(out_path, examples)
+    if progress:
+        print(f"wrote {out_path}: {stats.summary()}", file=sys.stderr)
+        for reason, count in stats.rejection_reasons.most_common(5):
+            print(f"  rejected {count}x: {reason}", file=sys.stderr)
+    return out_path

@@ -1,0 +1,166 @@
+"""Predict: one scenario (from a dataset, edited, or free text); physics truth next to each model's
+answer; a what-if sweep over one parameter against the physics threshold."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._common import NO_DATA, get_backend, load_split, show_error
+from physlab import charts
+from physlab import workspace as ws
+
+st.title("Predict")
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _model_choices() -> list[str]:
+    return ws.model_choices()
+
+
+source = st.radio("Input", ["Scenario from a dataset", "Free text"], horizontal=True, key="pred_source")
+params: dict | None = None
+description = ""
+if source == "Scenario from a dataset":
+    presets = ws.list_presets()
+    if not presets:
+        st.info(NO_DATA + " Or switch to **Free text**.")
+        st.stop()
+    c1, c2, c3 = st.columns([1, 1, 2])
+    preset = c1.selectbox("Preset", [p.name for p in presets], key="pred_preset")
+    info = next(p for p in presets if p.name == preset)
+    splits = list(info.counts)
+    split = c2.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0, key="pred_split")
+    try:
+        records = load_split(preset, split)
+    except ValueError as err:
+        show_error(err, f"Cannot read {preset}/{split}")
+        st.stop()
+    if not records:
+        st.info(f"{preset}/{split} is empty: pick another split.")
+        st.stop()
+    ids = [r["id"] for r in records]
+    record = records[ids.index(c3.selectbox("Scenario", ids, key="pred_id"))]
+    params = dict(record.get("params") or {})
+    params.setdefault("id", record["id"])
+    params.setdefault("family", record.get("family", "custom"))
+    with st.expander("Edit parameters", expanded=False):
+        present = ws.present_params(params)
+        cols = st.columns(3)
+        for i, (path, value) in enumerate(present.items()):
+            new = cols[i % 3].number_input(ws.EDITABLE_PARAMS[path], value=float(value), format="%.4g",
+                                           key=f"pred_edit_{record['id']}_{path}")
+            if new != value:
+                params = ws.set_param(params, path, new)
+    try:
+        scenario, assessment, description = ws.physics_of(params)
+    except ValueError as err:
+        show_error(err, "These parameters are not a valid scenario")
+        st.stop()
+    st.markdown(f"> {description}")
+    left, right = st.columns(2)
+    with left:
+        verdict = "succeeds" if assessment.label == "success" else f"fails by **{assessment.label}**"
+        st.markdown(f"**Physics truth:** {verdict} (margin r = {assessment.margin:.2f})")
+        st.caption(assessment.explanation)
+        st.plotly_chart(charts.ratio_bars(assessment.ratios, assessment.label), width="stretch", key="pred_ratios")
+    right.plotly_chart(charts.setup_drawing(params), width="stretch", key="pred_drawing")
+else:
+    description = st.text_area(
+        "Describe the manipulation (any phrasing; give the numbers a physicist would need)",
+        value="A robot with a parallel-jaw gripper picks up a ceramic mug of 0.35 kg holding it with 8 N of grip force; "
+              "pad friction 0.6. It lifts at 2 m/s² and carries it at 3 m/s².",
+        height=120, key="pred_text")
+    st.caption("Free text has no parameters, so there is no physics truth here: pick a dataset scenario for that.")
+
+st.subheader("Models")
+choices = _model_choices()
+models = st.multiselect("Models to ask", choices, default=[c for c in choices if c == "base"], key="pred_models",
+                        help="base = the embedded model zero-shot; run:<id> = a LoRA student; ollama:<name> when a server answers")
+with_reasoning = st.checkbox("Also generate a written answer with reasoning (slower)", value=True, key="pred_reason")
+preset_for_baselines = st.session_state.get("pred_preset") or (ws.list_presets()[0].name if ws.list_presets() else None)
+
+if st.button("Ask the models", type="primary", disabled=not (models and description.strip()), key="pred_ask"):
+    from physlab.evaluate import predict
+
+    answers = {}
+    bar = st.progress(0.0, text="Loading models ...")
+    for i, spec in enumerate(models):
+        try:
+            backend = get_backend(spec, preset_for_baselines)
+            row: dict = {"model": spec}
+            if backend.supports_score:
+                row.update(predict(backend, [description], mode="score")[0])
+            if with_reasoning or not backend.supports_score:
+                generated = predict(backend, [description], mode="generate")[0]
+                row.update({k: generated[k] for k in ("decision", "mode", "label", "reasoning", "raw_output", "ok")})
+            answers[spec] = row
+        except ValueError as err:
+            answers[spec] = {"model": spec, "error": str(err)}
+        bar.progress((i + 1) / len(models), text=f"{spec} answered")
+    bar.empty()
+    st.session_state["pred_answers"] = {"text": description, "answers": answers}
+
+stored = st.session_state.get("pred_answers")
+if stored and stored["text"] == description:
+    cols = st.columns(max(1, min(len(stored["answers"]), 3)))
+    truth = None if source == "Free text" else assessment.label  # noqa: F821 - set in the dataset branch
+    for i, (spec, ans) in enumerate(stored["answers"].items()):
+        with cols[i % len(cols)]:
+            st.markdown(f"#### {spec}")
+            if "error" in ans:
+                st.error(ans["error"])
+                continue
+            label = ans.get("label") or "unparsed"
+            mark = "" if truth is None else (" ✓" if label == truth else " ✗")
+            st.markdown(f"answer: **{label}**{mark}")
+            if ans.get("reasoning"):
+                st.caption(ans["reasoning"])
+            if ans.get("probabilities"):
+                st.plotly_chart(charts.label_probabilities(ans["probabilities"], truth), width="stretch", key=f"pred_p_{spec}")
+elif models:
+    st.caption("Click **Ask the models** to see their answers.")
+
+if params is not None:
+    st.subheader("What if?")
+    present = ws.present_params(params)
+    s1, s2, s3, s4 = st.columns([2, 1, 1, 1])
+    path = s1.selectbox("Parameter to sweep", list(present), format_func=lambda p: ws.EDITABLE_PARAMS[p], key="pred_sweep_param")
+    current = present[path]
+    low = s2.number_input("from", value=round(current * 0.25, 4), format="%.4g", key=f"pred_low_{path}")
+    high = s3.number_input("to", value=round(max(current * 2.0, current + 0.1), 4), format="%.4g", key=f"pred_high_{path}")
+    points = s4.number_input("points", min_value=2, max_value=25, value=7, key="pred_points")
+    sweep_models = [m for m in models if m]
+    if st.button("Run sweep", key="pred_sweep"):
+        try:
+            values = ws.sweep_values(float(low), float(high), int(points))
+            physics_points = ws.physics_sweep(params, path, values)
+        except ValueError as err:
+            show_error(err, "Cannot sweep")
+        else:
+            from physlab.evaluate import predict
+
+            p_fail: dict[str, list[float | None]] = {}
+            bar = st.progress(0.0, text="Asking the models ...")
+            for i, spec in enumerate(sweep_models):
+                try:
+                    backend = get_backend(spec, preset_for_baselines)
+                    if not backend.supports_score:
+                        st.warning(f"{spec} gives no probabilities: left out of the sweep.")
+                        continue
+                    out = predict(backend, [p.description for p in physics_points], mode="score")
+                    p_fail[spec] = [None if not o.get("probabilities") else 1.0 - o["probabilities"]["success"] for o in out]
+                except ValueError as err:
+                    show_error(err, spec)
+                bar.progress((i + 1) / max(1, len(sweep_models)), text=f"{spec} done")
+            bar.empty()
+            st.session_state["pred_sweep_result"] = (path, values, [p.largest_ratio for p in physics_points], p_fail,
+                                                     [p.label for p in physics_points])
+    result = st.session_state.get("pred_sweep_result")
+    if result and result[0] == path:
+        _, values, ratios, p_fail, labels = result
+        st.plotly_chart(charts.what_if_sweep(ws.EDITABLE_PARAMS[path], values, ratios, p_fail, ratio_name="largest physics r"),
+                        width="stretch", key="pred_sweep_chart")
+        st.caption("Physics labels along the sweep: " + " · ".join(f"{v:.3g} → {lab}" for v, lab in zip(values, labels, strict=False)))
+    else:
+        st.caption("Choose a parameter and click **Run sweep**: the physics ratio (fails above r = 1) and each model's "
+                   "P(fail) across the range; with no model chosen, physics only.")

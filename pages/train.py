@@ -1,0 +1,103 @@
+"""Train: a validated LoRA config launched as a background job; live progress and loss; the queue,
+cancel, and every run with its status. A reload or a second tab re-attaches (state lives on disk)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._common import NO_DATA, NO_RUNS, active_jobs_panel, show_error
+from physlab import charts
+from physlab import workspace as ws
+
+st.title("Train")
+
+presets = ws.list_presets()
+if not presets:
+    st.info(NO_DATA)
+    st.stop()
+
+missing = [p.name for p in presets if not ws.has_curriculum(p.name)]
+if missing:
+    st.info("Training reads `data/<preset>/curriculum.jsonl` (prompt + answer with reasoning). Missing for: "
+            + ", ".join(f"**{m}**" for m in missing) + ". Build it here with the offline physics teacher, or with "
+            "`physlab curriculum build --preset <preset>` (that command also offers LLM teachers).")
+    cols = st.columns(min(len(missing), 4))
+    for i, name in enumerate(missing):
+        if cols[i % len(cols)].button(f"Build curriculum for {name}", key=f"curriculum_{name}"):
+            with st.spinner(f"Writing the {name} curriculum ..."):
+                try:
+                    path = ws.build_physics_curriculum(name)
+                except ValueError as err:
+                    show_error(err, "Cannot build the curriculum")
+                else:
+                    st.success(f"Wrote {path}")
+                    st.rerun()
+
+with st.form("train"):
+    st.markdown("LoRA fine-tuning. Defaults are the published recipe (r = 8, α = 32, q_proj + v_proj, 3 epochs, lr 2e-4).")
+    c1, c2, c3 = st.columns(3)
+    preset = c1.selectbox("Preset (training data)", [p.name for p in presets])
+    base_model = c2.text_input("Base model", value="embedded",
+                               help="embedded (SmolLM2-135M, ships with physlab), a Hugging Face id, or a local folder")
+    epochs = c3.number_input("Epochs", min_value=1, max_value=100, value=3)
+    c4, c5, c6 = st.columns(3)
+    lora_r = c4.number_input("LoRA rank r", min_value=1, max_value=256, value=8)
+    lora_alpha = c5.number_input("LoRA alpha", min_value=1, max_value=1024, value=32)
+    learning_rate = c6.number_input("Learning rate", min_value=1e-7, max_value=1.0, value=2e-4, format="%.1e")
+    c7, c8 = st.columns([2, 1])
+    target_modules = c7.text_input("Target modules (comma-separated)", value="q_proj,v_proj")
+    max_steps = c8.number_input("Max steps (0 = all epochs)", min_value=0, value=0, step=1,
+                                help="a few steps for a quick check; 0 trains the full number of epochs")
+    submitted = st.form_submit_button("Start training", type="primary")
+
+if submitted:
+    form = ws.TrainForm(preset=preset, base_model=base_model.strip(), epochs=int(epochs), lora_r=int(lora_r),
+                        lora_alpha=int(lora_alpha), learning_rate=float(learning_rate),
+                        target_modules=target_modules, max_steps=int(max_steps) or None)
+    try:
+        job = ws.submit_training(form)
+    except ValueError as err:
+        show_error(err, "Cannot start training")
+    else:
+        st.success(f"Training queued (job {getattr(job, 'id', '')}): progress below. You can leave this page; "
+                   "the run keeps going and this page re-attaches when you come back.")
+
+
+@st.fragment(run_every="2s")
+def live() -> None:
+    st.subheader("Queue")
+    active_jobs_panel("train")
+
+    runs = ws.list_runs()
+    running = [r for r in runs if r.state in ws.ACTIVE_STATES]
+    for run in running:
+        metrics = ws.read_metrics(run.path)
+        st.markdown(f"**{run.run_id}** · {run.state} · {run.base_model} on {run.preset}")
+        fraction = ws.run_progress(run, metrics)
+        last = metrics[-1] if metrics else {}
+        loss = last.get("loss")
+        text = (f"step {last.get('step', 0)} of {run.status.get('total_steps') or '?'} · "
+                f"loss {'-' if loss is None else f'{loss:.3f}'} · "
+                f"{last.get('tokens_per_s') or 0:.0f} tokens/s · {last.get('elapsed_s') or 0:.0f} s"
+                if last else "starting (loading the model) ...")
+        st.progress(fraction if fraction is not None else 0.0, text=text)
+        st.plotly_chart(charts.loss_curves({run.run_id: metrics}), width="stretch", key=f"train_loss_{run.run_id}")
+
+    st.subheader("Runs")
+    if not runs:
+        st.info(NO_RUNS)
+        return
+    st.dataframe([{"run": r.run_id, "state": r.state, "base model": r.base_model, "preset": r.preset,
+                   "steps": (ws.read_metrics(r.path)[-1:] or [{}])[0].get("step"),
+                   "wall time (s)": r.manifest.get("wall_time_s")} for r in runs], hide_index=True, width="stretch")
+    finished = [r for r in runs if r.state not in ws.ACTIVE_STATES]
+    if finished:
+        chosen = st.multiselect("Loss curves of", [r.run_id for r in finished], default=[r.run_id for r in finished[:3]],
+                                key="train_curves")
+        if chosen:
+            by_id = {r.run_id: r for r in finished}
+            st.plotly_chart(charts.loss_curves({rid: ws.read_metrics(by_id[rid].path) for rid in chosen}),
+                            width="stretch", key="train_loss_finished")
+
+
+live()

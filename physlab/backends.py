@@ -1,0 +1,568 @@
+"""One small interface for every model physlab evaluates (in the spirit of lm-eval-harness).
+
+A backend turns finished prompt strings (physlab.prompts.build_prompt) into answers:
+
+- `generate(prompts, max_new_tokens) -> list[str]`: greedy text, the published method;
+- `score(prompts) -> list[dict[label, prob]]`: one probability per label from the likelihood
+  of the eight canonical answers (prompts.ANSWER_PREFIXES); only where `supports_score`.
+
+Backends: TransformersBackend (a base model, optionally with a LoRA adapter), OllamaBackend
+(any model an Ollama server runs), FewShotBackend (wraps another with worked examples),
+MajorityBackend (a reference that always answers the majority training label) and
+DummyBackend (canned outputs, for tests). `make_backend(spec)` builds one from a short spec.
+
+Heavy imports (torch, transformers, ollama) live inside the functions that need them, so the
+CLI's --help and the dashboard start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SPEC_FORMS = (
+    "base (the embedded base model, zero-shot)",
+    "fewshot (the base model with worked examples from train)",
+    "majority (always the majority training label)",
+    "run:<run_id> (a LoRA adapter from results/runs/<run_id>)",
+    "ollama:<name> (a model served by Ollama, e.g. ollama:qwen2.5:1.5b)",
+    "hf:<model id or local path> (a transformers model)",
+)
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+
+
+class BackendError(ValueError):
+    """A backend cannot run as asked (server down, model missing, ...): the message says the fix."""
+
+
+class Backend:
+    """The interface. Subclasses set `name` and implement generate (and score where possible)."""
+
+    name: str = "backend"
+    supports_score: bool = False
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
+        raise NotImplementedError
+
+    def score(self, prompts: list[str]) -> list[dict[str, float]]:
+        raise NotImplementedError(f"{self.name} gives no token likelihoods; use mode 'generate'")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def answer_heads() -> dict[str, str]:
+    """The eight canonical answer heads, keyed by label, in physlab.labels.LABELS order."""
+    from physlab.labels import LABELS
+    from physlab.prompts import ANSWER_PREFIXES
+
+    return {label: ANSWER_PREFIXES[label] for label in LABELS}
+
+
+def one_hot(label: str) -> dict[str, float]:
+    from physlab.labels import LABELS
+
+    return {lab: (1.0 if lab == label else 0.0) for lab in LABELS}
+
+
+def _softmax(values: Sequence[float]) -> list[float]:
+    top = max(values)
+    exps = [math.exp(v - top) for v in values]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+@dataclass(frozen=True)
+class AnswerPlan:
+    """Where the eight answer heads' token sequences agree and differ (one tokenizer).
+
+    decision: index of the first token where the NO answer and the YES answers differ
+    ('Y' vs 'NO' at index 0 for SmolLM2); shared: length of the prefix all YES answers share
+    ("YES\nFAILURE_MODE:", 8 tokens for SmolLM2). Scoring needs only the decision token and
+    each YES answer's tokens after the shared prefix; the rest cancel out.
+    """
+
+    yes_labels: tuple[str, ...]
+    yes_ids: tuple[tuple[int, ...], ...]
+    no_ids: tuple[int, ...]
+    decision: int
+    shared: int
+
+
+def plan_answers(token_ids: dict[str, list[int]]) -> AnswerPlan:
+    yes_labels = tuple(lab for lab in token_ids if lab != "success")
+    yes_ids = tuple(tuple(token_ids[lab]) for lab in yes_labels)
+    no_ids = tuple(token_ids["success"])
+    shortest = min(len(s) for s in yes_ids)
+    shared = 0
+    while shared < shortest and all(s[shared] == yes_ids[0][shared] for s in yes_ids):
+        shared += 1
+    # Each YES answer keeps at least its last token to score, even if one were a prefix of another.
+    shared = min(shared, shortest - 1)
+    decision = 0
+    while decision < min(len(no_ids), len(yes_ids[0])) and no_ids[decision] == yes_ids[0][decision]:
+        decision += 1
+    if decision >= shared or decision >= len(no_ids):
+        raise NotImplementedError(
+            "score mode needs answers whose YES/NO decision comes before the failure mode "
+            f"(NO and YES heads first differ at token {decision}, YES heads share {shared} tokens)")
+    return AnswerPlan(yes_labels, yes_ids, no_ids, decision, shared)
+
+
+def combine_answer_logprobs(log_yes: float, log_no: float, mode_logliks: dict[str, float]) -> dict[str, float]:
+    """One probability per label from the decision token and the mode tokens.
+
+    Two steps, because a flat argmax over all eight strings favours the single short NO
+    answer over seven YES answers that split the failure probability (design.md):
+    1. P(fail) = softmax(log_yes, log_no): the log-probabilities of the decision token
+       (the first token where YES and NO differ; the tokens before it are shared).
+    2. P(mode | fail) = softmax over each YES answer's *summed* log-likelihood of its tokens
+       after the prefix all YES answers share ("YES\nFAILURE_MODE:"). Summed, not
+       length-normalised: the sum is the model's probability of that exact string, whereas
+       a per-token mean rewards multi-token names (" sl"+"os"+"hing", " rolling"+"_"+"away")
+       whose later tokens are near-certain once the first is chosen.
+    p(success) = P(NO); p(mode) = P(YES) * P(mode | YES).
+    """
+    p_yes, p_no = _softmax([log_yes, log_no])
+    labels = list(mode_logliks)
+    p_modes = _softmax([mode_logliks[lab] for lab in labels])
+    probs = {"success": p_no}
+    probs.update({lab: p_yes * p for lab, p in zip(labels, p_modes)})
+    return probs
+
+
+# --------------------------------------------------------------------------- transformers
+
+
+class TransformersBackend(Backend):
+    """A causal LM through transformers: greedy batched generation and answer scoring.
+
+    The prompt is rendered with models.render_prompt (the chat template), the same text
+    training sees. Batches are left-padded with explicit position ids, so a padded row gets
+    the same logits as the row alone (checked in tests to ~1e-5).
+    """
+
+    supports_score = True
+
+    def __init__(self, model: str = "embedded", adapter: str | Path | None = None,
+                 batch_size: int = 8, device: str | None = None, name: str | None = None,
+                 loaded: tuple[Any, Any] | None = None) -> None:
+        if batch_size < 1:
+            raise BackendError(f"batch_size must be >= 1 (got {batch_size})")
+        self.model_name = model
+        self.adapter = str(adapter) if adapter else None
+        self.batch_size = batch_size
+        self.name = name or (f"{model}+{Path(self.adapter).name}" if self.adapter else model)
+        if loaded is None:
+            loaded = load_cached(model, self.adapter, device)
+        self.model, self.tokenizer = loaded
+        self.model.eval()
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._answer_ids: dict[str, list[int]] | None = None
+        self._cache_kwarg = _cache_kwarg_name(self.model)
+
+    # -- tokenization
+    def _encode_prompt(self, prompt: str) -> list[int]:
+        # models.encode_prompt: the chat template with special tokens exactly once, the very
+        # ids training computes its loss after.
+        from physlab.models import encode_prompt
+
+        return encode_prompt(self.tokenizer, prompt)
+
+    def _left_pad(self, rows: list[list[int]]):
+        import torch
+
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows], dtype=torch.long)
+        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], dtype=torch.long)
+        return ids.to(self.model.device), mask.to(self.model.device)
+
+    # -- generate
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
+        import torch
+
+        outputs: list[str] = []
+        for start in range(0, len(prompts), self.batch_size):
+            rows = [self._encode_prompt(p) for p in prompts[start:start + self.batch_size]]
+            ids, mask = self._left_pad(rows)
+            with torch.no_grad():
+                out = self.model.generate(
+                    input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+                    do_sample=False, temperature=None, top_p=None, top_k=None,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                )
+            new_tokens = out[:, ids.shape[1]:]
+            outputs.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+        return outputs
+
+    # -- score
+    def answer_token_ids(self) -> dict[str, list[int]]:
+        if self._answer_ids is None:
+            self._answer_ids = {
+                label: self.tokenizer(text, add_special_tokens=False).input_ids
+                for label, text in answer_heads().items()
+            }
+        return self._answer_ids
+
+    def score(self, prompts: list[str]) -> list[dict[str, float]]:
+        results: list[dict[str, float]] = []
+        for start in range(0, len(prompts), self.batch_size):
+            for log_yes, log_no, modes in self._score_batch(prompts[start:start + self.batch_size]):
+                results.append(combine_answer_logprobs(log_yes, log_no, modes))
+        return results
+
+    def _score_batch(self, prompts: list[str]) -> list[tuple[float, float, dict[str, float]]]:
+        """(log P(YES token), log P(NO token), summed log-likelihood of each mode) per prompt.
+
+        Up to three forward passes share one KV cache, so scoring costs little more than
+        reading the prompt once (instead of eight prompt+answer sequences):
+        1. the prompts (left-padded): logits for the first answer token;
+        2. the prefix the seven YES answers share (8 tokens), same rows: the decision token
+           when it is not the first, and every mode's first token at the last position;
+        3. only for modes of several tokens (sloshing, rolling_away): the cache repeated once
+           per such mode, their remaining tokens right-padded.
+        """
+        import torch
+
+        plan = plan_answers(self.answer_token_ids())
+        rows = [self._encode_prompt(p) for p in prompts]
+        n_rows = len(rows)
+        ids, mask = self._left_pad(rows)
+        device = ids.device
+        prompt_len = mask.sum(-1)  # real tokens per row
+        shared = plan.shared
+        with torch.no_grad():
+            out = self.model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                             use_cache=True)
+            cache = _output_cache(out)
+            # logp[p]: log-probabilities for YES-prefix token p (p = 0 .. shared), [rows, vocab]
+            logp = [torch.log_softmax(out.logits[:, -1].float(), dim=-1)]
+            if shared > 0:
+                prefix = torch.tensor([list(plan.yes_ids[0][:shared])] * n_rows, device=device)
+                mask = torch.cat([mask, torch.ones_like(prefix)], dim=1)
+                out = self.model(input_ids=prefix, attention_mask=mask, use_cache=True,
+                                 position_ids=prompt_len[:, None] + torch.arange(shared, device=device)[None],
+                                 **{self._cache_kwarg: cache})
+                cache = _output_cache(out)
+                step = torch.log_softmax(out.logits.float(), dim=-1)
+                logp += [step[:, i] for i in range(shared)]
+            d = plan.decision
+            log_yes = logp[d][:, plan.yes_ids[0][d]].tolist()
+            log_no = logp[d][:, plan.no_ids[d]].tolist()
+            modes = [{lab: logp[shared][r, seq[shared]].item() for lab, seq in zip(plan.yes_labels, plan.yes_ids)}
+                     for r in range(n_rows)]
+            longer = [(lab, seq) for lab, seq in zip(plan.yes_labels, plan.yes_ids) if len(seq) > shared + 1]
+            if longer:
+                rest = max(len(seq) for _, seq in longer) - shared - 1
+                pad = self.tokenizer.pad_token_id
+                n_long = len(longer)
+                cache.batch_repeat_interleave(n_long)  # row r * n_long + j: prompt r, mode j
+                # Feed mode tokens shared .. n-2 (right-padded); their logits score tokens shared+1 .. n-1.
+                feed = [list(seq[shared:-1]) + [pad] * (rest - len(seq) + shared + 1) for _, seq in longer]
+                feed_mask = [[1] * (len(seq) - shared - 1) + [0] * (rest - len(seq) + shared + 1)
+                             for _, seq in longer]
+                cont = torch.tensor(feed * n_rows, device=device)
+                full_mask = torch.cat([mask.repeat_interleave(n_long, 0),
+                                       torch.tensor(feed_mask * n_rows, device=device)], dim=1)
+                start = (prompt_len + shared).repeat_interleave(n_long)
+                out = self.model(input_ids=cont, attention_mask=full_mask, use_cache=False,
+                                 position_ids=start[:, None] + torch.arange(rest, device=device)[None],
+                                 **{self._cache_kwarg: cache})
+                step = torch.log_softmax(out.logits.float(), dim=-1)
+                for r in range(n_rows):
+                    for j, (lab, seq) in enumerate(longer):
+                        modes[r][lab] += sum(step[r * n_long + j, i, seq[shared + 1 + i]].item()
+                                             for i in range(len(seq) - shared - 1))
+        return [(log_yes[r], log_no[r], modes[r]) for r in range(n_rows)]
+
+    def reference_score(self, prompt: str) -> dict[str, float]:
+        """The same probabilities the slow, obvious way (for tests): one unpadded forward pass
+        per full prompt + answer head, no cache, no batching."""
+        import torch
+
+        plan = plan_answers(self.answer_token_ids())
+        prompt_ids = self._encode_prompt(prompt)
+        token_logp: dict[str, list[float]] = {}
+        for label, seq in self.answer_token_ids().items():
+            full = torch.tensor([prompt_ids + list(seq)], device=self.model.device)
+            with torch.no_grad():
+                logp = torch.log_softmax(self.model(input_ids=full).logits[0].float(), dim=-1)
+            token_logp[label] = [logp[len(prompt_ids) - 1 + i, t].item() for i, t in enumerate(seq)]
+        d, shared = plan.decision, plan.shared
+        return combine_answer_logprobs(token_logp[plan.yes_labels[0]][d], token_logp["success"][d],
+                                       {lab: sum(token_logp[lab][shared:]) for lab in plan.yes_labels})
+
+
+def _output_cache(out: Any) -> Any:
+    # transformers 5 names it `cache`; 4.x `past_key_values`.
+    return out.cache if "cache" in out else out.past_key_values
+
+
+_LOADED: dict[tuple[str, str | None, str | None], tuple[Any, Any]] = {}
+
+
+def load_cached(model: str, adapter: str | None = None, device: str | None = None) -> tuple[Any, Any]:
+    """models.load_model, once per (model, adapter, device) in this process: 'base' and
+    'fewshot' share one copy, and repeated predict() calls do not reload (~15 s each)."""
+    key = (model, adapter, device)
+    if key not in _LOADED:
+        from physlab.models import load_model
+
+        _LOADED[key] = load_model(model, adapter=adapter, device=device)
+    return _LOADED[key]
+
+
+def _cache_kwarg_name(model: Any) -> str:
+    """transformers 5 renamed forward's `past_key_values` to `cache` (the old name still warns)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        params = inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
+
+
+# --------------------------------------------------------------------------- Ollama
+
+
+def ollama_host(host: str | None = None) -> str:
+    return host or os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+
+
+class OllamaBackend(Backend):
+    """A model served by Ollama, through the official client, greedy (temperature 0).
+
+    Construction checks the server and the model once, so a missing server or model is one
+    clear BackendError naming the host and the fix, before any scenario runs.
+    """
+
+    supports_score = False
+
+    def __init__(self, model: str, host: str | None = None, timeout_s: float = 600.0,
+                 check: bool = True) -> None:
+        if not model:
+            raise BackendError("ollama needs a model name, e.g. ollama:qwen2.5:1.5b")
+        import httpx
+        import ollama
+
+        self.model = model
+        self.name = f"ollama:{model}"
+        self.host = ollama_host(host)
+        # Connecting should fail fast (5 s); a slow CPU model may take minutes to answer.
+        self.client = ollama.Client(host=self.host, timeout=httpx.Timeout(timeout_s, connect=5.0))
+        if check:
+            self._call(lambda: self.client.show(model))
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        import httpx
+        import ollama
+
+        try:
+            return fn()
+        except (ConnectionError, httpx.TransportError) as err:
+            raise BackendError(
+                f"cannot reach an Ollama server at {self.host} ({type(err).__name__}). "
+                f"Start one with `ollama serve` (or set OLLAMA_HOST to where it runs), "
+                f"then `ollama pull {self.model}`."
+            ) from None
+        except ollama.ResponseError as err:
+            if err.status_code == 404 or "not found" in str(err.error).lower():
+                raise BackendError(
+                    f"the Ollama server at {self.host} has no model '{self.model}': "
+                    f"run `ollama pull {self.model}` (see `ollama list` for what it has)."
+                ) from None
+            raise BackendError(f"Ollama at {self.host} refused the request for '{self.model}': "
+                               f"{err.error} (HTTP {err.status_code})") from None
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
+        outputs = []
+        for prompt in prompts:
+            response = self._call(lambda p=prompt: self.client.chat(
+                model=self.model,
+                messages=[{"role": "user", "content": p}],
+                options={"temperature": 0, "seed": 0, "num_predict": max_new_tokens},
+            ))
+            outputs.append((response.message.content or "") if response.message else "")
+        return outputs
+
+
+# --------------------------------------------------------------------------- wrappers and references
+
+
+def fewshot_block(examples: Sequence[dict]) -> str:
+    """Worked examples (records with description, label, explanation) as text before the question."""
+    from physlab.prompts import format_answer
+
+    parts = ["Here are worked examples with their correct answers.\n"]
+    for i, ex in enumerate(examples, 1):
+        parts.append(f"Example {i}:\n{ex['description']}\nAnswer:\n"
+                     f"{format_answer(ex['label'], ex.get('explanation') or '')}\n")
+    parts.append("Now answer the following question in the same format.\n")
+    return "\n".join(parts) + "\n"
+
+
+def pick_fewshot_examples(train: Sequence[dict], k: int = 4, seed: int = 0) -> list[dict]:
+    """k training records covering as many different labels as possible (success first).
+
+    Deterministic for a seed, so two evaluations show the model the same examples.
+    """
+    import random
+
+    rng = random.Random(seed)
+    by_label: dict[str, list[dict]] = {}
+    for rec in train:
+        by_label.setdefault(rec["label"], []).append(rec)
+    order = sorted(by_label, key=lambda lab: (lab != "success", lab))
+    picked: list[dict] = []
+    while len(picked) < k and any(by_label.values()):
+        for lab in order:
+            if by_label[lab] and len(picked) < k:
+                pool = by_label[lab]
+                picked.append(pool.pop(rng.randrange(len(pool))))
+    rng.shuffle(picked)  # no label always last, right before the question
+    return picked
+
+
+class FewShotBackend(Backend):
+    """Any backend with worked examples placed before each prompt (one user turn)."""
+
+    def __init__(self, inner: Backend, examples: Sequence[dict], name: str | None = None) -> None:
+        self.inner = inner
+        self.examples = list(examples)
+        self.prefix = fewshot_block(self.examples)
+        self.name = name or f"fewshot({inner.name}, k={len(self.examples)})"
+        self.supports_score = inner.supports_score
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
+        return self.inner.generate([self.prefix + p for p in prompts], max_new_tokens)
+
+    def score(self, prompts: list[str]) -> list[dict[str, float]]:
+        return self.inner.score([self.prefix + p for p in prompts])
+
+
+class MajorityBackend(Backend):
+    """A reference: always the most common training label (ties: alphabetical)."""
+
+    supports_score = True
+
+    def __init__(self, train_labels: Sequence[str], name: str = "majority") -> None:
+        if not train_labels:
+            raise BackendError("majority needs training labels (data/<preset>/train.jsonl is empty)")
+        counts = Counter(train_labels)
+        self.label = min(counts, key=lambda lab: (-counts[lab], lab))
+        self.name = name
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
+        from physlab.prompts import format_answer
+
+        text = format_answer(self.label, "Always the most common label in the training data.")
+        return [text for _ in prompts]
+
+    def score(self, prompts: list[str]) -> list[dict[str, float]]:
+        return [one_hot(self.label) for _ in prompts]
+
+
+class DummyBackend(Backend):
+    """Canned answers for tests: a list (cycled) or a function of the prompt.
+
+    `fail_after` raises RuntimeError once that many prompts were answered, to test resume.
+    """
+
+    def __init__(self, outputs: Sequence[Any] | Callable[[str], Any], name: str = "dummy",
+                 probabilities: Callable[[str], Any] | None = None, fail_after: int | None = None) -> None:
+        self.outputs = outputs
+        self.name = name
+        self.probabilities = probabilities
+        self.supports_score = probabilities is not None
+        self.fail_after = fail_after
+        self.calls = 0  # prompts answered so far
+
+    def _tick(self, n: int) -> None:
+        if self.fail_after is not None and self.calls + n > self.fail_after:
+            raise RuntimeError(f"{self.name}: simulated crash after {self.fail_after} prompts")
+        self.calls += n
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[Any]:
+        self._tick(len(prompts))
+        if callable(self.outputs):
+            return [self.outputs(p) for p in prompts]
+        return [self.outputs[(self.calls - len(prompts) + i) % len(self.outputs)] for i in range(len(prompts))]
+
+    def score(self, prompts: list[str]) -> list[Any]:
+        if self.probabilities is None:
+            return super().score(prompts)
+        self._tick(len(prompts))
+        return [self.probabilities(p) for p in prompts]
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def run_dir(run_id: str, runs_dir: str | Path = "results/runs") -> Path:
+    return Path(runs_dir) / run_id
+
+
+def resolve_run(run_id: str, runs_dir: str | Path = "results/runs") -> tuple[str, Path]:
+    """(base model, adapter folder) of a training run, with a clear error when it is unusable."""
+    folder = run_dir(run_id, runs_dir)
+    if not folder.is_dir():
+        known = sorted(p.name for p in Path(runs_dir).glob("*") if p.is_dir()) if Path(runs_dir).is_dir() else []
+        raise BackendError(f"no training run '{run_id}' in {runs_dir}"
+                           + (f"; runs there: {', '.join(known)}" if known else " (train one with `physlab train`)"))
+    base = "embedded"
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        try:
+            base = json.loads(manifest.read_text()).get("base_model") or base
+        except json.JSONDecodeError as err:
+            raise BackendError(f"{manifest} is not valid JSON ({err})") from None
+    for candidate in (folder, folder / "adapter", folder / "final"):
+        if (candidate / "adapter_config.json").is_file():
+            return base, candidate
+    raise BackendError(f"run '{run_id}' has no adapter yet ({folder}/adapter_config.json missing): "
+                       f"has its training finished?")
+
+
+def _train_records(preset: str | None, data_dir: str | Path) -> list[dict]:
+    if not preset:
+        raise BackendError("this model spec needs a preset (training data), e.g. --preset seed")
+    from physlab.datasets_io import read_split
+
+    path = Path(data_dir) / preset / "train.jsonl"
+    if not path.is_file():
+        raise BackendError(f"{path} not found: generate it with `physlab data generate --preset {preset}`")
+    return read_split(path)
+
+
+def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path = "data",
+                 runs_dir: str | Path = "results/runs", batch_size: int = 8, device: str | None = None,
+                 fewshot_k: int = 4, ollama_host_url: str | None = None) -> Backend:
+    """Build a backend from a spec: base, fewshot, majority, run:<id>, ollama:<name>, hf:<id or path>."""
+    spec = spec.strip()
+    kind, _, arg = spec.partition(":")
+    if spec == "base":
+        return TransformersBackend("embedded", batch_size=batch_size, device=device, name="base")
+    if spec == "fewshot":
+        examples = pick_fewshot_examples(_train_records(preset, data_dir), k=fewshot_k)
+        inner = TransformersBackend("embedded", batch_size=batch_size, device=device, name="base")
+        return FewShotBackend(inner, examples, name="fewshot")
+    if spec == "majority":
+        return MajorityBackend([r["label"] for r in _train_records(preset, data_dir)])
+    if kind == "run" and arg:
+        base, adapter = resolve_run(arg, runs_dir)
+        return TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec)
+    if kind == "ollama" and arg:
+        return OllamaBackend(arg, host=ollama_host_url)
+    if kind == "hf" and arg:
+        return TransformersBackend(arg, batch_size=batch_size, device=device, name=spec)
+    raise BackendError(f"unknown model spec '{spec}'; allowed forms: " + "; ".join(SPEC_FORMS))

@@ -1,0 +1,502 @@
+"""Evaluation runs: every model answers every scenario of one split; results land on disk.
+
+results/evaluations/<eval_id>/
+    config.json     what was asked (preset, split, models, mode, ...)
+    records.jsonl   one line per (model, scenario), appended after each batch, so an
+                    interrupted evaluation keeps what it finished; a rerun with the same
+                    eval_id skips the pairs already there (resume)
+    summary.json    per model metrics.summarize(...) and McNemar tests of each model
+                    against the first, written atomically at the end
+
+No model output, however malformed (empty, binary junk, None, a number), crashes an
+evaluation: it is recorded raw and counted as unparsed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+MODES_OF_ANSWERING = ("generate", "score")
+SPLITS = ("train", "test", "ood", "boundary")
+
+
+def _default_data_dir() -> str:
+    return os.environ.get("PHYSLAB_DATA_DIR", "data")
+
+
+def _default_results_dir() -> str:
+    return os.environ.get("PHYSLAB_RESULTS_DIR", "results")
+
+
+@dataclass
+class EvalConfig:
+    """What to evaluate. Validated on construction; messages name the field and allowed values."""
+
+    preset: str = "seed"  # data/<preset>/<split>.jsonl
+    split: str = "test"  # one of SPLITS
+    models: list[str] = field(default_factory=lambda: ["base"])  # backend specs; the first is the reference
+    mode: str = "generate"  # generate: greedy text, parsed (published method); score: answer likelihoods
+    limit: int | None = None  # first N scenarios of the split (None = all)
+    batch_size: int = 8  # prompts per forward pass
+    max_new_tokens: int = 64  # generate mode: the answer head needs ~10 tokens, reasoning the rest
+    eval_id: str | None = None  # None: <preset>-<split>-<UTC time>
+    results_dir: str = field(default_factory=_default_results_dir)
+    data_dir: str = field(default_factory=_default_data_dir)
+    fewshot_k: int = 4  # worked examples for the 'fewshot' baseline
+
+    def __post_init__(self) -> None:
+        if isinstance(self.models, str):
+            self.models = [m for m in self.models.split(",")]
+        self.models = [m.strip() for m in self.models if m and m.strip()]
+        if not self.models:
+            raise ValueError("models: give at least one model spec, e.g. base,run:<run_id>")
+        if len(set(self.models)) != len(self.models):
+            raise ValueError(f"models: each model once please (got {', '.join(self.models)})")
+        if self.split not in SPLITS:
+            raise ValueError(f"split: must be one of {', '.join(SPLITS)} (got {self.split!r})")
+        if self.mode not in MODES_OF_ANSWERING:
+            raise ValueError(f"mode: must be one of {', '.join(MODES_OF_ANSWERING)} (got {self.mode!r})")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit: must be >= 1 or None for all (got {self.limit})")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size: must be >= 1 (got {self.batch_size})")
+        if self.max_new_tokens < 4:
+            raise ValueError(f"max_new_tokens: must be >= 4 to hold an answer (got {self.max_new_tokens})")
+        if not self.preset or "/" in self.preset:
+            raise ValueError(f"preset: a folder name under {self.data_dir}/ (got {self.preset!r})")
+        if self.eval_id is None:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+            self.eval_id = f"{self.preset}-{self.split}-{stamp}"
+        if not self.eval_id or "/" in self.eval_id or self.eval_id.startswith("."):
+            raise ValueError(f"eval_id: a plain folder name (got {self.eval_id!r})")
+
+    @property
+    def eval_dir(self) -> Path:
+        return Path(self.results_dir) / "evaluations" / str(self.eval_id)
+
+    @property
+    def split_path(self) -> Path:
+        return Path(self.data_dir) / self.preset / f"{self.split}.jsonl"
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON through a temp file in the same folder, then os.replace: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2, default=_json_default)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # numpy / torch scalars
+        return value.item()
+    return str(value)
+
+
+def read_records(path: Path) -> list[dict]:
+    """records.jsonl rows; a torn last line (interrupted mid-write) is dropped."""
+    rows: list[dict] = []
+    if not path.is_file():
+        return rows
+    for line in path.read_text(errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "model" in row and "scenario_id" in row:
+            rows.append(row)
+    return rows
+
+
+def _repair_tail(path: Path) -> None:
+    """Cut a torn last line so the next append starts on a fresh line."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1  # 0 when the only line is torn
+    with path.open("r+b") as fh:
+        fh.truncate(cut)
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def parse_output(raw: Any) -> dict[str, Any]:
+    """Parse one raw model output into {fails, mode, label, ok, reasoning}; never raises."""
+    from physlab.prompts import parse_answer
+
+    text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+    try:
+        parsed = parse_answer(text)
+        return {"fails": parsed.fails, "mode": parsed.mode, "label": parsed.label or "unparsed",
+                "ok": bool(parsed.ok), "reasoning": parsed.reasoning}
+    except Exception as err:  # noqa: BLE001 - a parser bug must not end an hour-long evaluation
+        return {"fails": None, "mode": None, "label": "unparsed", "ok": False,
+                "reasoning": f"(parser error: {type(err).__name__}: {err})"}
+
+
+def clean_probabilities(probs: Any) -> dict[str, float] | None:
+    """One finite, non-negative probability per label summing to 1, or None if unusable."""
+    from physlab.labels import LABELS
+
+    if not isinstance(probs, dict):
+        return None
+    values = {}
+    for label in LABELS:
+        try:
+            v = float(probs.get(label, 0.0))
+        except (TypeError, ValueError):
+            v = 0.0
+        values[label] = v if math.isfinite(v) and v > 0 else 0.0
+    total = sum(values.values())
+    if total <= 0:
+        return None
+    return {label: v / total for label, v in values.items()}
+
+
+def answer_from_probabilities(probs: dict[str, float] | None) -> tuple[str, dict[str, Any]]:
+    """The canonical answer text of the most likely label, and its parsed form."""
+    from physlab.prompts import ANSWER_PREFIXES
+
+    if probs is None:
+        return "", {"fails": None, "mode": None, "label": "unparsed", "ok": False, "reasoning": ""}
+    # The decision first (P(fail) vs P(success)), then the mode: the same two-step rule
+    # that produced the probabilities, so the answer agrees with P(fail) >= 0.5.
+    p_fail = 1.0 - probs["success"]
+    if p_fail >= 0.5:
+        label = max((lab for lab in probs if lab != "success"), key=lambda lab: probs[lab])
+    else:
+        label = "success"
+    fails = label != "success"
+    return ANSWER_PREFIXES[label], {"fails": fails, "mode": None if not fails else label, "label": label,
+                                    "ok": True, "reasoning": ""}
+
+
+def correctness(truth: str, parsed: dict[str, Any]) -> dict[str, bool | None]:
+    """binary: fail/success right; mode: (true failures only) said it fails with the right mode;
+    eight_way: the label right (success or the mode)."""
+    true_fails = truth != "success"
+    said = parsed.get("fails")
+    return {
+        "binary": said is not None and bool(said) == true_fails,
+        "mode": (parsed.get("label") == truth) if true_fails else None,
+        "eight_way": parsed.get("label") == truth,
+    }
+
+
+def make_record(scenario: dict, model: str, prompt: str, raw: Any, parsed: dict[str, Any],
+                probabilities: dict[str, float] | None, latency_s: float, mode: str) -> dict:
+    raw_text = raw if isinstance(raw, str) else ("" if raw is None else repr(raw))
+    truth = scenario.get("label", "")
+    return {
+        "scenario_id": scenario.get("id"),
+        "model": model,
+        "answer_mode": mode,  # generate | score
+        "family": scenario.get("family"),
+        "object": scenario.get("object"),
+        "prompt": prompt,
+        "description": scenario.get("description", ""),
+        "raw_output": raw_text,
+        "parsed": parsed,
+        "probabilities": probabilities,
+        "p_fail": None if probabilities is None else 1.0 - probabilities["success"],
+        "truth": truth,
+        "margin": scenario.get("margin"),
+        "explanation": scenario.get("explanation", ""),
+        "correct": correctness(truth, parsed),
+        "latency_s": round(latency_s, 4),
+    }
+
+
+# --------------------------------------------------------------------------- running
+
+
+def load_scenarios(config: EvalConfig) -> list[dict]:
+    from physlab.datasets_io import read_split
+
+    path = config.split_path
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: generate it with `physlab data generate --preset {config.preset}`")
+    scenarios = read_split(path)
+    if config.limit is not None:
+        scenarios = scenarios[: config.limit]
+    if not scenarios:
+        raise ValueError(f"{path} holds no scenarios")
+    return scenarios
+
+
+def _check_same_question(config: EvalConfig) -> None:
+    """Resuming is only honest on the same preset, split, mode and limit."""
+    old = config.eval_dir / "config.json"
+    if not old.is_file():
+        return
+    try:
+        previous = json.loads(old.read_text())
+    except json.JSONDecodeError:
+        return
+    for key in ("preset", "split", "mode", "limit"):
+        if key in previous and previous[key] != getattr(config, key):
+            raise ValueError(f"evaluation '{config.eval_id}' exists with {key}={previous[key]!r}, not "
+                             f"{getattr(config, key)!r}: choose another --eval-id to compare a new setting")
+
+
+def evaluate(config: EvalConfig, progress: bool = True, backends: dict[str, Any] | None = None) -> Path:
+    """Run (or resume) an evaluation; returns its folder. `backends` may supply ready backends
+    by spec (tests, the dashboard's cached models); the others are built with make_backend."""
+    from physlab.backends import make_backend
+    from physlab.prompts import build_prompt
+
+    _check_same_question(config)
+    scenarios = load_scenarios(config)
+    out = config.eval_dir
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / "config.json", {**asdict(config), "created": _now()})
+    records_path = out / "records.jsonl"
+    _repair_tail(records_path)
+    done = {(r["model"], r["scenario_id"]) for r in read_records(records_path)}
+    prompts = {s["id"]: build_prompt(s.get("description", "")) for s in scenarios}
+    backends = dict(backends or {})
+    write_json_atomic(out / "status.json", {"state": "running", "pid": os.getpid(), "started": _now()})
+    try:
+        for model in config.models:
+            todo = [s for s in scenarios if (model, s["id"]) not in done]
+            if not todo:
+                continue
+            if model not in backends:
+                backends[model] = make_backend(model, preset=config.preset, data_dir=config.data_dir,
+                                               runs_dir=Path(config.results_dir) / "runs",
+                                               batch_size=config.batch_size, fewshot_k=config.fewshot_k)
+            backend = backends[model]
+            if config.mode == "score" and not backend.supports_score:
+                raise ValueError(f"model '{model}' gives no answer likelihoods, so it cannot run in mode "
+                                 f"'score': use --mode generate (models that can score: transformers "
+                                 f"ones such as base, fewshot, run:<id>, hf:<id>, and majority)")
+            _run_model(config, model, backend, todo, prompts, records_path, progress)
+    except BaseException as err:
+        write_json_atomic(out / "status.json", {"state": "failed" if not isinstance(err, KeyboardInterrupt)
+                                                else "cancelled", "error": f"{type(err).__name__}: {err}",
+                                                "finished": _now()})
+        raise
+    summary = summarize_records(read_records(records_path), config)
+    write_json_atomic(out / "summary.json", summary)
+    write_json_atomic(out / "status.json", {"state": "done", "finished": _now()})
+    return out
+
+
+def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], prompts: dict[str, str],
+               records_path: Path, progress: bool) -> None:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(todo), desc=f"{model} ({config.mode})", unit="scenario", disable=not progress)
+    try:
+        for start in range(0, len(todo), config.batch_size):
+            batch = todo[start:start + config.batch_size]
+            batch_prompts = [prompts[s["id"]] for s in batch]
+            t0 = time.perf_counter()
+            if config.mode == "score":
+                outputs = list(backend.score(batch_prompts))
+            else:
+                outputs = list(backend.generate(batch_prompts, max_new_tokens=config.max_new_tokens))
+            per_item = (time.perf_counter() - t0) / len(batch)  # batch time shared equally
+            outputs += [None] * (len(batch) - len(outputs))  # a backend that returned too few
+            lines = []
+            for scenario, prompt, output in zip(batch, batch_prompts, outputs):
+                if config.mode == "score":
+                    probs = clean_probabilities(output)
+                    raw, parsed = answer_from_probabilities(probs)
+                else:
+                    probs, raw, parsed = None, output, parse_output(output)
+                rec = make_record(scenario, model, prompt, raw, parsed, probs, per_item, config.mode)
+                lines.append(json.dumps(rec, default=_json_default))
+            with records_path.open("a") as fh:
+                fh.write("\n".join(lines) + "\n")
+                fh.flush()
+            bar.update(len(batch))
+    finally:
+        bar.close()
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summarize_records(records: list[dict], config: EvalConfig | None = None) -> dict[str, Any]:
+    """Per model metrics.summarize(...) plus McNemar of each model against the first."""
+    from physlab.metrics import mcnemar_exact, summarize
+
+    order = list(config.models) if config else []
+    for rec in records:
+        if rec["model"] not in order:
+            order.append(rec["model"])
+    by_model: dict[str, dict[str, dict]] = {m: {} for m in order}
+    for rec in records:
+        by_model[rec["model"]][rec["scenario_id"]] = rec  # a duplicate (re-run) keeps the last
+    models_out: dict[str, Any] = {}
+    for model in order:
+        recs = list(by_model[model].values())
+        if not recs:
+            continue
+        truth = [r["truth"] for r in recs]
+        pred = [r["parsed"].get("label") or "unparsed" for r in recs]
+        fails = [r["parsed"].get("fails") for r in recs]
+        p_fail = [r.get("p_fail") for r in recs]
+        has_probs = all(p is not None for p in p_fail)
+        margins = [r.get("margin") for r in recs]
+        metrics = summarize(truth, pred, fails=fails, p_fail=p_fail if has_probs else None,
+                            margins=margins if all(m is not None for m in margins) else None)
+        latency = sum(r.get("latency_s") or 0.0 for r in recs)
+        models_out[model] = {
+            **metrics,
+            "model": model,
+            "n": len(recs),
+            "not_ok": sum(1 for r in recs if not r["parsed"].get("ok")),  # unparsed or contradictory
+            "seconds_per_scenario": latency / len(recs),
+            "scenarios_per_s": (len(recs) / latency) if latency > 0 else None,
+        }
+    comparisons = []
+    names = [m for m in order if m in models_out]
+    if len(names) > 1:
+        ref = names[0]
+        for other in names[1:]:
+            shared = [sid for sid in by_model[ref] if sid in by_model[other]]
+            for metric in ("binary", "eight_way", "mode"):
+                pairs = [(by_model[ref][sid]["correct"][metric], by_model[other][sid]["correct"][metric])
+                         for sid in shared]
+                pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+                if not pairs:
+                    continue
+                test = mcnemar_exact([a for a, _ in pairs], [b for _, b in pairs])
+                comparisons.append({"pair": f"{ref} vs {other}", "model_a": ref, "model_b": other,
+                                    "metric": metric, "n": len(pairs), **test, "p": test.get("p_value")})
+    return {
+        "eval_id": config.eval_id if config else None,
+        "preset": config.preset if config else None,
+        "split": config.split if config else None,
+        "mode": config.mode if config else None,
+        "model_order": names,
+        "models": models_out,
+        "mcnemar": comparisons,
+        "written": _now(),
+    }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- free text
+
+
+def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset: str | None = None,
+            batch_size: int = 8, max_new_tokens: int = 96, data_dir: str | None = None,
+            results_dir: str | None = None) -> list[dict]:
+    """Answer free-text descriptions (any phrasing). `model_spec`: a spec string or a Backend.
+
+    Returns one dict per text: text, decision ('fails' | 'succeeds' | None when unparsed),
+    mode, label, reasoning, ok, raw_output, probabilities (score mode, else None).
+    """
+    from physlab.backends import Backend, make_backend
+    from physlab.prompts import build_prompt
+
+    if mode not in MODES_OF_ANSWERING:
+        raise ValueError(f"mode: must be one of {', '.join(MODES_OF_ANSWERING)} (got {mode!r})")
+    if isinstance(model_spec, Backend):
+        backend = model_spec
+    else:
+        results = Path(results_dir or _default_results_dir())
+        backend = make_backend(str(model_spec), preset=preset, data_dir=data_dir or _default_data_dir(),
+                               runs_dir=results / "runs", batch_size=batch_size)
+    if mode == "score" and not backend.supports_score:
+        raise ValueError(f"model '{backend.name}' gives no answer likelihoods: use mode 'generate'")
+    texts = [t if isinstance(t, str) else str(t) for t in texts]
+    prompts = [build_prompt(t) for t in texts]
+    results_out = []
+    for start in range(0, len(prompts), batch_size):
+        chunk = prompts[start:start + batch_size]
+        if mode == "score":
+            outputs = list(backend.score(chunk))
+        else:
+            outputs = list(backend.generate(chunk, max_new_tokens=max_new_tokens))
+        outputs += [None] * (len(chunk) - len(outputs))
+        for output in outputs:
+            if mode == "score":
+                probs = clean_probabilities(output)
+                raw, parsed = answer_from_probabilities(probs)
+            else:
+                probs, raw, parsed = None, output, parse_output(output)
+            fails = parsed.get("fails")
+            results_out.append({
+                "decision": None if fails is None else ("fails" if fails else "succeeds"),
+                "mode": parsed.get("mode"),
+                "label": parsed.get("label"),
+                "reasoning": parsed.get("reasoning") or "",
+                "ok": parsed.get("ok"),
+                "raw_output": raw if isinstance(raw, str) else ("" if raw is None else repr(raw)),
+                "probabilities": probs,
+            })
+    return [{"text": t, **r} for t, r in zip(texts, results_out)]
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def list_evaluations(results_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Evaluations on disk, newest first: eval_id, preset, split, mode, models, records, state."""
+    root = Path(results_dir or _default_results_dir()) / "evaluations"
+    if not root.is_dir():
+        return []
+    rows = []
+    for folder in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True):
+        cfg = _read_json(folder / "config.json")
+        status = _read_json(folder / "status.json")
+        rows.append({
+            "eval_id": folder.name,
+            "preset": cfg.get("preset"), "split": cfg.get("split"), "mode": cfg.get("mode"),
+            "models": cfg.get("models", []),
+            "records": len(read_records(folder / "records.jsonl")),
+            "state": status.get("state") or ("done" if (folder / "summary.json").is_file() else "unknown"),
+            "has_summary": (folder / "summary.json").is_file(),
+        })
+    return rows
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

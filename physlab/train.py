@@ -1,0 +1,691 @@
+"""LoRA fine-tuning of the student on a curriculum (peft + the transformers Trainer).
+
+    curriculum.jsonl ──► prompt through models.render_prompt, completion + EOS
+                     ──► loss on completion tokens only ──► results/runs/<run_id>/
+
+The run folder holds the standard peft adapter (adapter_config.json, adapter_model.safetensors),
+config.json (this TrainConfig), manifest.json (what a person needs to trust or reproduce the
+run), metrics.jsonl (one line per logged step), status.json (the physlab.jobs status format,
+so a page can re-attach and cancel), and checkpoints/ (one per epoch, for resume).
+
+Defaults are the published recipe: LoRA r=8, alpha=32, dropout 0.05 on q_proj/v_proj, 3 epochs,
+learning rate 2e-4. The same code runs on one CPU, one GPU (bf16), and several processes under
+`torchrun --nproc_per_node N -m physlab train ...` or `accelerate launch` (the Trainer does the
+distribution; only rank 0 writes files).
+
+Cost on a 2-core CPU (SmolLM2-135M): batches are padded only to their longest row, and rows of
+similar length go together (group_by_length), because every padded token costs as much as a
+real one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from physlab import jobs
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+ALL_LINEAR = "all-linear"
+
+
+class TrainConfig(BaseModel):
+    """Everything that decides a training run; saved as config.json in the run folder."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    preset: str = Field(description="Dataset preset: trains on data/<preset>/curriculum.jsonl (e.g. seed, standard).")
+    data_dir: str = Field("data", description="Folder holding one sub-folder per preset.")
+    curriculum: str | None = Field(None, description="Curriculum JSONL to train on; default <data_dir>/<preset>/curriculum.jsonl.")
+    base_model: str = Field("embedded", description="'embedded' (SmolLM2-135M-Instruct, ships with physlab), a Hugging Face id (Qwen/Qwen2.5-0.5B) or a local model folder.")
+    lora_r: int = Field(8, description="LoRA rank: trainable capacity per adapted matrix (published: 8).")
+    lora_alpha: int = Field(32, description="LoRA scaling numerator; the update is scaled by alpha/r (published: 32).")
+    lora_dropout: float = Field(0.05, description="Dropout on the LoRA input, in [0, 1).")
+    target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"],
+                                      description="Linear layers LoRA adapts, e.g. q_proj,v_proj (published) or all-linear.")
+    epochs: float = Field(3.0, description="Passes over the curriculum (published: 3).")
+    learning_rate: float = Field(2e-4, description="Peak AdamW learning rate, after warmup, decaying linearly to 0.")
+    batch_size: int = Field(4, description="Examples per optimizer step per process (before gradient accumulation).")
+    grad_accum: int = Field(1, description="Batches accumulated per optimizer step: effective batch = batch_size x grad_accum x processes.")
+    max_length: int = Field(512, description="Longest example in tokens (prompt + completion); longer completions are cut, examples whose prompt alone is this long are skipped.")
+    max_steps: int | None = Field(None, description="Stop after this many optimizer steps (overrides epochs); None or -1 for no limit.")
+    warmup_ratio: float = Field(0.0, description="Fraction of the steps spent warming the learning rate up from 0, in [0, 1).")
+    seed: int = Field(42, description="Seed for LoRA initialisation, data order and dropout.")
+    run_id: str | None = Field(None, description="Name of the run folder; default <preset>-<model>-r<rank>-<date>-<time>.")
+    runs_dir: str = Field("results/runs", description="Folder holding one sub-folder per run.")
+    device: str | None = Field(None, description="'cpu' or 'cuda'; default CUDA when available (bf16), else CPU (float32).")
+    save_checkpoints: bool = Field(True, description="Save a checkpoint (adapter + optimizer) at each epoch end so --resume can continue.")
+    logging_steps: int = Field(1, description="Write a metrics.jsonl line every this many optimizer steps.")
+    torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (one per physical core). Lower it when other work shares the CPU.")
+
+    # ---- field checks: each message names the field and what is allowed
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"must be a folder name (letters, digits, - _ .), got {v!r}")
+        return v
+
+    @field_validator("run_id")
+    @classmethod
+    def _run_id(cls, v: str | None) -> str | None:
+        if v is not None and not _NAME.match(v):
+            raise ValueError(f"must be a folder name (letters, digits, - _ ., at most 100), got {v!r}")
+        return v
+
+    @field_validator("lora_r", "lora_alpha", "batch_size", "grad_accum", "logging_steps")
+    @classmethod
+    def _positive_int(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError(f"must be >= 1 (got {v})")
+        return v
+
+    @field_validator("torch_threads")
+    @classmethod
+    def _threads(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError(f"must be >= 1 or unset (got {v})")
+        return v
+
+    @field_validator("max_length")
+    @classmethod
+    def _max_length(cls, v: int) -> int:
+        if v < 16:
+            raise ValueError(f"must be >= 16 tokens (got {v})")
+        return v
+
+    @field_validator("lora_dropout", "warmup_ratio")
+    @classmethod
+    def _fraction(cls, v: float) -> float:
+        if not 0.0 <= v < 1.0:
+            raise ValueError(f"must be in [0, 1) (got {v})")
+        return v
+
+    @field_validator("epochs", "learning_rate")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if not v > 0:
+            raise ValueError(f"must be > 0 (got {v})")
+        return v
+
+    @field_validator("max_steps")
+    @classmethod
+    def _max_steps(cls, v: int | None) -> int | None:
+        if v is None or v == -1:
+            return None
+        if v < 1:
+            raise ValueError(f"must be >= 1, or -1 / None for no limit (got {v})")
+        return v
+
+    @field_validator("target_modules", mode="before")
+    @classmethod
+    def _targets(cls, v: Any) -> list[str]:
+        if isinstance(v, str):
+            v = [part for part in (p.strip() for p in v.split(",")) if part]
+        if not isinstance(v, (list, tuple)) or not v or not all(isinstance(x, str) and x for x in v):
+            raise ValueError("must be module names such as q_proj,v_proj or the single word all-linear")
+        v = [x.strip() for x in v]
+        if ALL_LINEAR in v and len(v) > 1:
+            raise ValueError("all-linear stands alone (it already means every linear layer)")
+        return v
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^(cpu|cuda(:\d+)?)$", v):
+            raise ValueError(f"must be cpu, cuda or cuda:N (got {v!r})")
+        return v
+
+    # ---- derived paths
+    @property
+    def curriculum_path(self) -> Path:
+        return Path(self.curriculum) if self.curriculum else Path(self.data_dir) / self.preset / "curriculum.jsonl"
+
+    @property
+    def run_dir(self) -> Path:
+        if not self.run_id:
+            raise ValueError("run_id: not set yet (train() picks one; or call with_run_id())")
+        return Path(self.runs_dir) / self.run_id
+
+    def with_run_id(self) -> TrainConfig:
+        """This config with run_id filled in (a readable, time-stamped default)."""
+        if self.run_id:
+            return self
+        model = Path(self.base_model.rstrip("/")).name.lower().replace(".", "-") or "model"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return self.model_copy(update={"run_id": f"{self.preset}-{model}-r{self.lora_r}-{stamp}"})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build and validate; raises ValueError with one 'field: message' line per problem."""
+        try:
+            return cls(**data)
+        except ValidationError as err:
+            raise ValueError(format_validation_error(err)) from None
+
+
+def format_validation_error(err: ValidationError) -> str:
+    lines = []
+    for problem in err.errors():
+        field = ".".join(str(p) for p in problem.get("loc", ())) or "config"
+        message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{field}: {message}")
+    return "; ".join(lines)
+
+
+def field_help() -> dict[str, str]:
+    """Field name -> help text (CLI --help and dashboard tooltips)."""
+    return {name: f.description or "" for name, f in TrainConfig.model_fields.items()}
+
+
+# --------------------------------------------------------------------------- checks before loading
+
+
+def read_curriculum(path: Path) -> list[dict[str, str]]:
+    """Curriculum rows {prompt, completion, ...}; ValueError naming file, line and field."""
+    path = Path(path)
+    rows: list[dict[str, str]] = []
+    with path.open() as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as err:
+                raise ValueError(f"{path}:{number}: not JSON ({err})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{number}: expected an object with prompt and completion")
+            for field in ("prompt", "completion"):
+                if not isinstance(row.get(field), str) or not row[field].strip():
+                    raise ValueError(f"{path}:{number}: field {field!r} must be a non-empty string")
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: the curriculum is empty; rebuild it with `physlab curriculum build`")
+    return rows
+
+
+def check_config(config: TrainConfig, resume: bool = False) -> None:
+    """Everything that can be checked without loading model weights (seconds, not minutes).
+
+    Raises ValueError naming the field and the fix: a missing curriculum, target modules the
+    base model does not have, a run folder that exists while not resuming.
+    """
+    curriculum = config.curriculum_path
+    if not curriculum.is_file():
+        raise ValueError(
+            f"curriculum not found: {curriculum}. Build it with "
+            f"`physlab curriculum build --preset {config.preset}` (after `physlab data generate --preset {config.preset}`)."
+        )
+    from physlab.models import linear_module_names
+
+    if config.target_modules != [ALL_LINEAR]:
+        available = linear_module_names(config.base_model)
+        unknown = [m for m in config.target_modules if m not in available]
+        if unknown:
+            raise ValueError(
+                f"target_modules: {', '.join(unknown)} not in base model {config.base_model!r}; "
+                f"its linear layers are {', '.join(available)} (or use {ALL_LINEAR})"
+            )
+    if config.run_id and not resume:
+        run_dir = config.run_dir
+        if (run_dir / "adapter_config.json").exists() or (run_dir / "checkpoints").exists():
+            raise ValueError(
+                f"run_id: {config.run_id!r} already exists in {config.runs_dir}; pass --resume to "
+                f"continue it, or choose another --run-id"
+            )
+
+
+# --------------------------------------------------------------------------- tokenization
+
+
+def tokenize_example(tokenizer: Any, prompt: str, completion: str, max_length: int) -> dict[str, list[int]] | None:
+    """input_ids and labels for one example: labels -100 on the prompt (no loss there).
+
+    The prompt goes through models.encode_prompt, exactly the ids evaluation feeds the model;
+    the completion ends with EOS so the student learns to stop. None when the prompt leaves no
+    room for a single completion token within max_length.
+    """
+    from physlab.models import encode_prompt
+
+    prompt_ids = encode_prompt(tokenizer, prompt)
+    completion_ids = list(tokenizer(completion, add_special_tokens=False).input_ids) + [tokenizer.eos_token_id]
+    room = max_length - len(prompt_ids)
+    if room < 1:
+        return None
+    completion_ids = completion_ids[:room]
+    return {"input_ids": prompt_ids + completion_ids, "labels": [-100] * len(prompt_ids) + completion_ids}
+
+
+class CompletionCollator:
+    """Pads a batch on the right to its own longest row (not to max_length): on a CPU every
+    padded token costs as much as a real one. Padding gets attention 0 and label -100.
+
+    With trim_logits, only the positions from the batch's shortest prompt on get vocabulary
+    logits (the model's `logits_to_keep`): the loss ignores the prompt, and the 49k-way output
+    layer on ~110 prompt tokens per row is about a sixth of a SmolLM2 training step. The labels
+    are cut to the same positions, so the model's shift-by-one loss is unchanged.
+    """
+
+    def __init__(self, pad_token_id: int, trim_logits: bool = False) -> None:
+        self.pad_token_id = pad_token_id
+        self.trim_logits = trim_logits
+
+    def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(f["input_ids"]) for f in features)
+        ids, mask, labels = [], [], []
+        for f in features:
+            pad = width - len(f["input_ids"])
+            ids.append(list(f["input_ids"]) + [self.pad_token_id] * pad)
+            mask.append([1] * len(f["input_ids"]) + [0] * pad)
+            labels.append(list(f["labels"]) + [-100] * pad)
+        batch: dict[str, Any] = {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask)}
+        if self.trim_logits:
+            # The logit at position p predicts token p+1: keep from one before the first answer token.
+            first_answer = min(_first_label(row) for row in labels)
+            keep = width - max(first_answer - 1, 0)
+            batch["logits_to_keep"] = keep
+            batch["labels"] = torch.tensor([row[width - keep:] for row in labels])
+        else:
+            batch["labels"] = torch.tensor(labels)
+        return batch
+
+
+def _first_label(labels: list[int]) -> int:
+    for i, label in enumerate(labels):
+        if label != -100:
+            return i
+    return len(labels)
+
+
+def supports_logits_to_keep(model: Any) -> bool:
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        return "logits_to_keep" in inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- run folder
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("physlab", "torch", "transformers", "peft", "accelerate"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def git_commit() -> str | None:
+    """The checkout's commit (with '+dirty' when it has changes), or None outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5)
+        return commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def _world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+class TrainingCancelled(KeyboardInterrupt):
+    """SIGTERM arrived (a cancel): raised in the main thread so the run records 'cancelled'."""
+
+
+def _metrics_rows_up_to(path: Path, step: int) -> list[str]:
+    keep = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict) and int(row.get("step", 0)) <= step:
+                keep.append(json.dumps(row))
+    return keep
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _callbacks(run_dir: Path, elapsed_offset_s: float):
+    """(metrics writer, quiet progress bar) TrainerCallback instances; built here to keep
+    transformers out of module import."""
+    from transformers import TrainerCallback
+    from transformers.trainer_callback import ProgressCallback
+
+    class MetricsWriter(TrainerCallback):
+        """Appends {step, epoch, loss, learning_rate, grad_norm, tokens_per_s, elapsed_s} to
+        metrics.jsonl at every log (rank 0 only) and keeps status.json's step current."""
+
+        def __init__(self) -> None:
+            self.started = time.monotonic()
+            self.last_time = self.started
+            self.last_tokens = 0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.started = self.last_time = time.monotonic()
+            self.last_tokens = state.num_input_tokens_seen
+            if state.is_world_process_zero:
+                jobs.update_status(run_dir, total_steps=state.max_steps, step=state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs or "loss" not in logs:
+                return
+            now = time.monotonic()
+            tokens = state.num_input_tokens_seen - self.last_tokens
+            row = {
+                "step": state.global_step,
+                "epoch": round(float(state.epoch or 0.0), 4),
+                "loss": float(logs["loss"]),
+                "learning_rate": float(logs.get("learning_rate", 0.0)),
+                "grad_norm": float(logs["grad_norm"]) if logs.get("grad_norm") is not None else None,
+                # Non-padding tokens over all processes since the previous line, per second.
+                "tokens_per_s": round(tokens / max(now - self.last_time, 1e-9), 1),
+                "elapsed_s": round(elapsed_offset_s + now - self.started, 2),
+            }
+            self.last_time, self.last_tokens = now, state.num_input_tokens_seen
+            with (run_dir / "metrics.jsonl").open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+            jobs.update_status(run_dir, step=state.global_step, total_steps=state.max_steps, loss=row["loss"])
+
+    class QuietProgress(ProgressCallback):
+        """The Trainer's progress bar with the loss in the bar instead of a printed dict per step."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and self.training_bar is not None and logs and "loss" in logs:
+                self.training_bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+
+    return MetricsWriter(), QuietProgress
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _agree_on_run_id(config: TrainConfig) -> TrainConfig:
+    """Every process must write to the same run folder: rank 0 picks the default id and shares it."""
+    if config.run_id or _world_size() == 1:
+        return config.with_run_id()
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+
+    PartialState()  # joins the process group torchrun / accelerate launch set up
+    chosen = [config.with_run_id().run_id if _rank() == 0 else None]
+    broadcast_object_list(chosen, from_process=0)
+    return config.model_copy(update={"run_id": chosen[0]})
+
+
+def train(config: TrainConfig, progress: bool = True, resume: bool = False) -> Path:
+    """Fine-tune config.base_model with LoRA on the curriculum; returns the run folder.
+
+    resume=True continues the run folder's last checkpoint (or starts it when it has none).
+    Raises ValueError for a bad config before any model is loaded.
+    """
+    check_config(config, resume=resume)
+    config = _agree_on_run_id(config)
+    run_dir = config.run_dir
+    is_main = _rank() == 0
+    wall_start = time.time()
+    if is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        jobs.write_json_atomic(run_dir / "config.json", config.model_dump(mode="json"))
+        job = jobs.current_job()
+        if job is not None:
+            job.add_outputs(run_dir=str(run_dir.resolve()), run_id=config.run_id)
+        me = os.getpid()
+        jobs.update_status(
+            run_dir, run_id=config.run_id, kind="train", state="running", pid=me,
+            # A run started outside a job shares its group with the shell or notebook that
+            # started it: cancel must signal only this process, so no pgid is recorded.
+            pgid=os.getpgrp() if job is not None else None, proc_start=jobs.proc_start_time(me),
+            job_dir=str(job.folder.resolve()) if job is not None else None,
+            command=list(sys.argv), started_at=jobs.now_iso(), created_at_s=time.time(),
+            ended_at=None, error=None, outputs={"run_dir": str(run_dir.resolve())}, step=0,
+            total_steps=config.max_steps, cancel_requested=False,
+        )
+
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigterm(_signum: int, _frame: Any) -> None:
+            raise TrainingCancelled("training cancelled (SIGTERM)")
+
+        previous_handler = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        manifest = _train(config, run_dir, progress=progress, resume=resume, is_main=is_main, wall_start=wall_start)
+    except BaseException as err:
+        if is_main:
+            cancelled = isinstance(err, KeyboardInterrupt)
+            jobs.update_status(run_dir, state="cancelled" if cancelled else "failed", ended_at=jobs.now_iso(),
+                               error=None if cancelled else f"{type(err).__name__}: {err}"[:1000])
+        raise
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    if is_main:
+        jobs.update_status(run_dir, state="done", ended_at=jobs.now_iso(), step=manifest["total_steps"],
+                           total_steps=manifest["total_steps"], loss=manifest["final_loss"])
+    return run_dir
+
+
+def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_main: bool,
+           wall_start: float) -> dict[str, Any]:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import Trainer, TrainingArguments, set_seed
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from physlab.models import default_device, dtype_for, load_model, resolve_model
+
+    rows = read_curriculum(config.curriculum_path)
+    data_hash = sha256_file(config.curriculum_path)
+    set_seed(config.seed)
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+
+    device = config.device or default_device()
+    if device == "cuda" and _world_size() > 1:
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    load_start = time.monotonic()
+    model, tokenizer = load_model(config.base_model, device=device, for_training=True)
+    load_s = time.monotonic() - load_start
+
+    examples, skipped, truncated = [], 0, 0
+    for row in rows:
+        example = tokenize_example(tokenizer, row["prompt"], row["completion"], config.max_length)
+        if example is None:
+            skipped += 1
+            continue
+        full = len(tokenizer(row["completion"], add_special_tokens=False).input_ids) + 1
+        truncated += int(example["labels"].count(-100) + full > len(example["labels"]))
+        examples.append(example)
+    if not examples:
+        raise ValueError(f"max_length: {config.max_length} tokens leaves no room for any completion "
+                         f"(every prompt is at least that long); raise --max-length")
+
+    lora = LoraConfig(
+        r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+        target_modules=ALL_LINEAR if config.target_modules == [ALL_LINEAR] else list(config.target_modules),
+        bias="none", task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(model, lora)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+
+    on_gpu = device.startswith("cuda")
+    checkpoints = run_dir / "checkpoints"
+    args = TrainingArguments(
+        output_dir=str(checkpoints),
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        learning_rate=config.learning_rate,
+        warmup_steps=config.warmup_ratio,  # transformers 5: a float < 1 is a fraction of all steps
+        lr_scheduler_type="linear",
+        logging_strategy="steps",
+        logging_steps=config.logging_steps,
+        save_strategy="epoch" if config.save_checkpoints else "no",
+        save_total_limit=1,  # the latest is all resume needs (~3x the adapter: weights + Adam moments)
+        seed=config.seed,
+        data_seed=config.seed,
+        train_sampling_strategy="group_by_length",
+        include_num_input_tokens_seen="non_padding",
+        bf16=on_gpu and dtype_for(device) == torch.bfloat16,
+        use_cpu=not on_gpu,
+        ddp_backend=None if on_gpu else ("gloo" if _world_size() > 1 else None),
+        ddp_find_unused_parameters=False,  # every LoRA weight gets a gradient each step
+        label_names=["labels"],
+        report_to="none",
+        disable_tqdm=not (progress and is_main),
+        dataloader_num_workers=0,  # tokenized lists in memory: workers would only add start-up time
+    )
+
+    last_checkpoint = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
+    elapsed_offset = 0.0
+    if is_main:
+        metrics_path = run_dir / "metrics.jsonl"
+        if last_checkpoint:
+            # Steps logged after the checkpoint will be trained (and logged) again.
+            step = int(Path(last_checkpoint).name.rsplit("-", 1)[-1])
+            kept = _metrics_rows_up_to(metrics_path, step)
+            metrics_path.write_text("".join(line + "\n" for line in kept))
+            if kept:
+                elapsed_offset = float(json.loads(kept[-1]).get("elapsed_s", 0.0))
+        elif metrics_path.exists():
+            metrics_path.unlink()
+        if resume and not last_checkpoint:
+            print(f"physlab: no checkpoint in {checkpoints}; starting run {config.run_id} from the beginning",
+                  file=sys.stderr)
+
+    metrics_writer, quiet_progress = _callbacks(run_dir, elapsed_offset)
+    trainer = Trainer(
+        model=model, args=args, train_dataset=examples,
+        data_collator=CompletionCollator(tokenizer.pad_token_id, trim_logits=supports_logits_to_keep(model)),
+        processing_class=tokenizer, callbacks=[metrics_writer],
+    )
+    # Replace the Trainer's per-step printed dicts with the loss shown in the bar (metrics.jsonl has them all).
+    trainer.pop_callback(PrinterCallback)
+    if trainer.pop_callback(ProgressCallback) is not None:
+        trainer.add_callback(quiet_progress)
+    train_start = time.monotonic()
+    output = trainer.train(resume_from_checkpoint=last_checkpoint)
+    train_s = time.monotonic() - train_start
+
+    manifest: dict[str, Any] = {}
+    if trainer.is_world_process_zero():
+        trainer.model.save_pretrained(str(run_dir))  # adapter_config.json + adapter_model.safetensors
+        losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+        steps_this_session = max(trainer.state.global_step - (int(Path(last_checkpoint).name.rsplit("-", 1)[-1])
+                                                               if last_checkpoint else 0), 1)
+        resolved = resolve_model(config.base_model)
+        manifest = {
+            "run_id": config.run_id,
+            "preset": config.preset,
+            "base_model": config.base_model,
+            "base_model_source": {"kind": resolved.kind, "source": resolved.source, "gguf_file": resolved.gguf_file},
+            "curriculum": str(config.curriculum_path),
+            "data_sha256": data_hash,
+            "seed": config.seed,
+            "versions": library_versions(),
+            "git_commit": git_commit(),
+            "device": device,
+            "dtype": str(dtype_for(device)).removeprefix("torch."),
+            "world_size": _world_size(),
+            "torch_threads": torch.get_num_threads(),
+            "train_examples": len(examples),
+            "skipped_examples": skipped,
+            "truncated_examples": truncated,
+            "effective_batch": config.batch_size * config.grad_accum * _world_size(),
+            "total_steps": trainer.state.global_step,
+            "epochs_done": round(float(trainer.state.epoch or 0.0), 4),
+            "final_loss": losses[-1] if losses else None,
+            "first_loss": losses[0] if losses else None,
+            "train_loss": float(output.training_loss),
+            "trainable_params": trainable,
+            "total_params": total,
+            "tokens_seen": int(trainer.state.num_input_tokens_seen),
+            "load_time_s": round(load_s, 2),
+            "train_time_s": round(train_s, 2),
+            "seconds_per_step": round(train_s / steps_this_session, 3),
+            "wall_time_s": round(time.time() - wall_start, 2),
+            "resumed_from": last_checkpoint,
+            "finished_at": jobs.now_iso(),
+        }
+        jobs.write_json_atomic(run_dir / "manifest.json", manifest)
+    return manifest
+
+
+# --------------------------------------------------------------------------- background
+
+
+def train_argv(config: TrainConfig, resume: bool = False) -> list[str]:
+    """The `physlab train` argument list that runs this config (for jobs.submit)."""
+    argv = [sys.executable, "-m", "physlab", "train"]
+    defaults = TrainConfig.model_construct()
+    for name in TrainConfig.model_fields:
+        value = getattr(config, name)
+        if name != "preset" and value == getattr(defaults, name, object()):
+            continue
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + name.replace("_", "-"))
+        elif isinstance(value, list):
+            argv += [flag, ",".join(value)]
+        else:
+            argv += [flag, str(value)]
+    if resume:
+        argv.append("--resume")
+    return argv
+
+
+def submit_training(config: TrainConfig, jobs_dir: Path | str | None = None, resume: bool = False) -> jobs.Job:
+    """Check the config (no model load), then queue the run as a background job; returns the job.
+
+    The run id is fixed now so the caller knows the run folder before the job starts.
+    """
+    check_config(config, resume=resume)
+    config = config.with_run_id()
+    jobs_dir = Path(jobs_dir) if jobs_dir else Path(config.runs_dir).parent / "jobs"
+    return jobs.submit("train", train_argv(config, resume=resume), jobs_dir,
+                       outputs={"run_dir": str(config.run_dir.resolve()), "run_id": config.run_id})

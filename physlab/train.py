@@ -39,6 +39,7 @@ from physlab import jobs
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
 class TrainConfig(BaseModel):
@@ -65,9 +66,10 @@ class TrainConfig(BaseModel):
     seed: int = Field(42, description="Seed for LoRA initialisation, data order and dropout.")
     run_id: str | None = Field(None, description="Name of the run folder; default <preset>-<model>-r<rank>-<date>-<time>.")
     runs_dir: str = Field("results/runs", description="Folder holding one sub-folder per run.")
-    device: str | None = Field(None, description="'cpu' or 'cuda'; default CUDA when available (bf16), else CPU (float32).")
+    device: str | None = Field(None, description="'cpu' or 'cuda'; default CUDA when available (weights in bf16 where supported), else CPU (weights in float32).")
     save_checkpoints: bool = Field(True, description="Save a checkpoint (adapter + optimizer) at each epoch end so --resume can continue.")
     logging_steps: int = Field(1, description="Write a metrics.jsonl line every this many optimizer steps.")
+    precision: str = Field("auto", description="Matmul precision: bf16 (autocast; float32 master weights), fp32, or auto = bf16 on a GPU that supports it and on CPUs with native bf16 (AVX512-BF16 / AMX, about 2x faster there), else fp32.")
     torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (one per physical core). Lower it when other work shares the CPU.")
 
     # ---- field checks: each message names the field and what is allowed
@@ -97,6 +99,13 @@ class TrainConfig(BaseModel):
     def _threads(cls, v: int | None) -> int | None:
         if v is not None and v < 1:
             raise ValueError(f"must be >= 1 or unset (got {v})")
+        return v
+
+    @field_validator("precision")
+    @classmethod
+    def _precision(cls, v: str) -> str:
+        if v not in PRECISIONS:
+            raise ValueError(f"must be one of {', '.join(PRECISIONS)} (got {v!r})")
         return v
 
     @field_validator("max_length")
@@ -358,6 +367,27 @@ def git_commit() -> str | None:
         return None
 
 
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX on this CPU (Linux /proc/cpuinfo): bf16 matmuls run ~2x float32 there."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """'bf16' or 'fp32' for this device. bf16 means autocast: weights and optimizer stay float32
+    on the CPU (the LoRA weights always), only matmuls run in bf16."""
+    if precision != "auto":
+        return precision
+    import torch
+
+    if device.startswith("cuda"):
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_has_native_bf16() else "fp32"
+
+
 def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
@@ -441,16 +471,20 @@ def _callbacks(run_dir: Path, elapsed_offset_s: float):
 
 
 def _agree_on_run_id(config: TrainConfig) -> TrainConfig:
-    """Every process must write to the same run folder: rank 0 picks the default id and shares it."""
+    """Every process of a torchrun / accelerate launch must write to the same run folder.
+
+    A time stamp taken in each process could differ, so a multi-process launch without --run-id
+    names the run after the launch's rendezvous id (TORCHELASTIC_RUN_ID, shared by all ranks).
+    """
     if config.run_id or _world_size() == 1:
         return config.with_run_id()
-    from accelerate import PartialState
-    from accelerate.utils import broadcast_object_list
-
-    PartialState()  # joins the process group torchrun / accelerate launch set up
-    chosen = [config.with_run_id().run_id if _rank() == 0 else None]
-    broadcast_object_list(chosen, from_process=0)
-    return config.model_copy(update={"run_id": chosen[0]})
+    launch_id = os.environ.get("TORCHELASTIC_RUN_ID", "")
+    if not launch_id or launch_id == "none":
+        raise ValueError("run_id: pass --run-id when launching several processes, so all of them "
+                         "write to the same run folder")
+    model = Path(config.base_model.rstrip("/")).name.lower().replace(".", "-") or "model"
+    safe = re.sub(r"[^A-Za-z0-9]", "", launch_id)[:8] or "launch"
+    return config.model_copy(update={"run_id": f"{config.preset}-{model}-r{config.lora_r}-ddp-{safe}"})
 
 
 def train(config: TrainConfig, progress: bool = True, resume: bool = False) -> Path:
@@ -551,6 +585,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
     total = sum(p.numel() for p in model.parameters())
 
     on_gpu = device.startswith("cuda")
+    precision = resolve_precision(config.precision, device)
     checkpoints = run_dir / "checkpoints"
     args = TrainingArguments(
         output_dir=str(checkpoints),
@@ -569,7 +604,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
         data_seed=config.seed,
         train_sampling_strategy="group_by_length",
         include_num_input_tokens_seen="non_padding",
-        bf16=on_gpu and dtype_for(device) == torch.bfloat16,
+        bf16=precision == "bf16",
         use_cpu=not on_gpu,
         ddp_backend=None if on_gpu else ("gloo" if _world_size() > 1 else None),
         ddp_find_unused_parameters=False,  # every LoRA weight gets a gradient each step
@@ -629,6 +664,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             "git_commit": git_commit(),
             "device": device,
             "dtype": str(dtype_for(device)).removeprefix("torch."),
+            "precision": precision,
             "world_size": _world_size(),
             "torch_threads": torch.get_num_threads(),
             "train_examples": len(examples),

@@ -1,0 +1,96 @@
+"""The published experiment in one call: generate -> curriculum -> train -> evaluate -> report.
+
+Each step is the same library call the CLI and the dashboard make, and each leaves its file
+on disk, so a pipeline that stops half-way can be picked up by hand (or rerun: generation and
+the curriculum are deterministic, the evaluation resumes by its id).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from physlab.scenarios import PRESETS
+
+# The zero-shot base is the fair baseline (same weights, no adapter); the majority answer is
+# the floor every other figure must clear (on the published test set "always fails" scores
+# exactly the published student's 19/34).
+REFERENCE_MODELS = ("base", "majority")
+
+
+@dataclass
+class PipelineConfig:
+    preset: str = "seed"
+    seed: int = 0  # scenario generation seed
+    data_dir: str = "data"
+    results_dir: str = "results"
+    split: str = "test"
+    mode: str = "generate"  # generate: the published method (greedy text, parsed); score: likelihoods
+    batch_size: int = 8
+    regenerate: bool = False  # rebuild data and curriculum even if they are on disk
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides (epochs, lora_r, ...)
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset: must be one of {', '.join(PRESETS)} (got {self.preset!r})")
+
+
+def _step(title: str) -> float:
+    print(f"\n== {title}", flush=True)
+    return time.perf_counter()
+
+
+def run_pipeline(config: PipelineConfig, progress: bool = True) -> dict[str, Any]:
+    """Run every stage; returns the paths written and the wall time of each step (s)."""
+    from physlab.evaluate import EvalConfig, evaluate
+    from physlab.report import render_table, write_report
+    from physlab.scenarios import write_preset
+    from physlab.teacher import build_curriculum
+    from physlab.train import TrainConfig, check_config, train
+
+    preset_dir = Path(config.data_dir) / config.preset
+    # Validate the training config before spending minutes on anything else.
+    train_config = TrainConfig(preset=config.preset, data_dir=config.data_dir,
+                               runs_dir=str(Path(config.results_dir) / "runs"), **config.train)
+    seconds: dict[str, float] = {}
+
+    t = _step(f"1/5 scenarios: data/{config.preset}")
+    if config.regenerate or not (preset_dir / "manifest.json").is_file():
+        write_preset(config.preset, seed=config.seed, out=preset_dir)
+    else:
+        print(f"using {preset_dir} (pass --regenerate to rebuild it)")
+    seconds["generate"] = time.perf_counter() - t
+
+    t = _step("2/5 curriculum: physics teacher")
+    curriculum = preset_dir / "curriculum.jsonl"
+    if config.regenerate or not curriculum.is_file():
+        build_curriculum(config.preset, data_dir=config.data_dir, progress=progress)
+    print(f"using {curriculum}")
+    seconds["curriculum"] = time.perf_counter() - t
+
+    t = _step(f"3/5 LoRA training on {train_config.base_model}")
+    check_config(train_config)
+    run_dir = train(train_config, progress=progress)
+    seconds["train"] = time.perf_counter() - t
+
+    t = _step(f"4/5 evaluation on {config.split} ({config.mode})")
+    eval_config = EvalConfig(
+        preset=config.preset, split=config.split, mode=config.mode, batch_size=config.batch_size,
+        models=[*REFERENCE_MODELS, f"run:{run_dir.name}"], data_dir=config.data_dir,
+        results_dir=config.results_dir, eval_id=f"{run_dir.name}-{config.split}-{config.mode}")
+    eval_dir = evaluate(eval_config, progress=progress)
+    seconds["evaluate"] = time.perf_counter() - t
+
+    t = _step("5/5 report")
+    report = write_report(eval_dir)
+    import json
+
+    summary = json.loads((eval_dir / "summary.json").read_text())
+    print(render_table(summary))
+    print(f"\nrun: {run_dir}\nevaluation: {eval_dir}\nreport: {report}")
+    seconds["report"] = time.perf_counter() - t
+    print("wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
+          + f"; total {sum(seconds.values()) / 60:.1f} min")
+    return {"run_dir": run_dir, "eval_dir": eval_dir, "report": report, "seconds": seconds}

@@ -1,0 +1,301 @@
+"""LoRA training: config checks before any model load, completion-only labels, a real short run,
+resume, a background job, and a 2-process torchrun run on the CPU."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from physlab import cli, jobs, models
+from physlab import train as training
+from physlab.commands import train as train_commands
+from physlab.train import CompletionCollator, TrainConfig, check_config, tokenize_example
+
+SCENARIOS = [
+    ("a glass of water filled to 95% moved sideways at 0.8 m/s", "YES\nFAILURE_MODE: sloshing\nREASONING: the surface tilts past the rim."),
+    ("a steel block of 0.5 kg lifted slowly with a firm grip", "NO\nFAILURE_MODE: none\nREASONING: the grip force is ample."),
+    ("a tall thin vase pushed at its top at 0.6 m/s", "YES\nFAILURE_MODE: tipping\nREASONING: the push acts above the tipping point."),
+    ("an egg squeezed with 40 N of grip force", "YES\nFAILURE_MODE: crushing\nREASONING: 40 N exceeds what the shell takes."),
+    ("a wooden box carried at 0.2 m/s through an open space", "NO\nFAILURE_MODE: none\nREASONING: nothing is near its limit."),
+    ("a ball released on a 10 degree slope", "YES\nFAILURE_MODE: rolling_away\nREASONING: nothing stops it rolling."),
+    ("a wet bottle held with 5 N of grip force while lifted fast", "YES\nFAILURE_MODE: slipping\nREASONING: friction cannot carry the weight."),
+    ("a mug moved slowly, half full", "NO\nFAILURE_MODE: none\nREASONING: the liquid stays well below the rim."),
+]
+
+
+def write_curriculum(data_dir: Path, preset: str = "tiny") -> Path:
+    path = data_dir / preset / "curriculum.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{"prompt": f"You are a robot physics expert.\nScenario: {text}.\nWill this manipulation fail?",
+             "completion": answer, "scenario_id": f"tiny-{i}", "teacher": "physics"}
+            for i, (text, answer) in enumerate(SCENARIOS)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    write_curriculum(tmp_path / "data")
+    return tmp_path
+
+
+def tiny_config(workspace: Path, **overrides) -> TrainConfig:
+    base = {"preset": "tiny", "data_dir": str(workspace / "data"), "runs_dir": str(workspace / "results" / "runs"),
+            "device": "cpu", "batch_size": 4, "max_steps": 2}
+    return TrainConfig(**{**base, **overrides})
+
+
+@pytest.fixture
+def no_model_load(monkeypatch: pytest.MonkeyPatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the config was checked")
+
+    monkeypatch.setattr(models, "load_model", refuse)
+    monkeypatch.setattr(models, "_load_base", refuse)
+
+
+# ---------------------------------------------------------------------------- config checks (fast)
+
+
+def test_defaults_are_the_published_recipe() -> None:
+    config = TrainConfig(preset="seed")
+    assert (config.lora_r, config.lora_alpha, config.lora_dropout) == (8, 32, 0.05)
+    assert config.target_modules == ["q_proj", "v_proj"]
+    assert (config.epochs, config.learning_rate, config.base_model) == (3, 2e-4, "embedded")
+    assert config.curriculum_path == Path("data/seed/curriculum.jsonl")
+    assert all(training.field_help()[name] for name in TrainConfig.model_fields), "every field has help text"
+
+
+def test_rank_zero_is_rejected_naming_the_field() -> None:
+    with pytest.raises(ValueError, match=r"lora_r: must be >= 1 \(got 0\)"):
+        TrainConfig.from_dict({"preset": "seed", "lora_r": 0})
+
+
+@pytest.mark.parametrize("field, value", [("lora_dropout", 1.5), ("learning_rate", 0), ("epochs", -1),
+                                          ("max_steps", 0), ("batch_size", 0), ("device", "tpu"),
+                                          ("preset", "../etc"), ("target_modules", "all-linear,q_proj")])
+def test_bad_values_name_their_field(field: str, value) -> None:
+    with pytest.raises(ValueError, match=field):
+        TrainConfig.from_dict({"preset": "seed", field: value})
+
+
+def test_target_modules_accept_comma_text_and_all_linear() -> None:
+    assert TrainConfig(preset="s", target_modules="q_proj, k_proj,v_proj").target_modules == ["q_proj", "k_proj", "v_proj"]
+    assert TrainConfig(preset="s", target_modules="all-linear").target_modules == ["all-linear"]
+    assert TrainConfig(preset="s", max_steps=-1).max_steps is None
+
+
+def test_unknown_target_module_is_rejected_before_loading(workspace: Path, no_model_load) -> None:
+    config = tiny_config(workspace, target_modules=["q_proj", "attention.query"])
+    with pytest.raises(ValueError) as caught:
+        training.train(config)
+    message = str(caught.value)
+    assert "attention.query" in message and "q_proj" in message and "down_proj" in message
+    assert not (workspace / "results").exists(), "nothing is written for a rejected config"
+
+
+def test_missing_curriculum_says_how_to_build_it(tmp_path: Path, no_model_load) -> None:
+    config = TrainConfig(preset="seed", data_dir=str(tmp_path / "data"))
+    with pytest.raises(ValueError, match=r"physlab curriculum build --preset seed"):
+        training.train(config)
+
+
+def test_existing_run_is_not_overwritten(workspace: Path, no_model_load) -> None:
+    config = tiny_config(workspace, run_id="taken")
+    (config.run_dir).mkdir(parents=True)
+    (config.run_dir / "adapter_config.json").write_text("{}")
+    with pytest.raises(ValueError, match="--resume"):
+        training.train(config)
+
+
+def test_broken_curriculum_line_is_reported_with_its_number(tmp_path: Path) -> None:
+    path = tmp_path / "curriculum.jsonl"
+    path.write_text(json.dumps({"prompt": "p", "completion": "c"}) + "\n" + json.dumps({"prompt": "p"}) + "\n")
+    with pytest.raises(ValueError, match=r"curriculum.jsonl:2: field 'completion'"):
+        training.read_curriculum(path)
+
+
+def test_cli_rejects_bad_config_with_exit_code_2(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["train", "--preset", "tiny", "--data-dir", str(workspace / "data"), "--lora-r", "0"])
+    assert code == 2
+    assert "lora_r: must be >= 1" in capsys.readouterr().err
+    code = cli.main(["train", "--preset", "nothere", "--data-dir", str(workspace / "data")])
+    assert code == 2
+    assert "physlab curriculum build --preset nothere" in capsys.readouterr().err
+
+
+def test_train_argv_round_trips_through_the_cli(workspace: Path) -> None:
+    config = tiny_config(workspace, lora_r=16, target_modules="all-linear", save_checkpoints=False, run_id="x1")
+    argv = training.train_argv(config)
+    assert argv[:4] == [sys.executable, "-m", "physlab", "train"]
+    args = cli.build_parser().parse_args(argv[3:])
+    assert train_commands.config_from_args(args) == config
+
+
+# ---------------------------------------------------------------------------- tokenization (fast)
+
+
+class CharTokenizer:
+    """One token per character; BOS 1 when special tokens are added; EOS 2."""
+
+    chat_template = None
+    eos_token_id = 2
+    pad_token_id = 0
+
+    def __call__(self, text: str, add_special_tokens: bool = True):
+        class Encoded:
+            input_ids = ([1] if add_special_tokens else []) + [ord(c) for c in text]
+
+        return Encoded()
+
+
+def test_loss_only_on_the_completion_and_its_eos() -> None:
+    tok = CharTokenizer()
+    example = tokenize_example(tok, "Q?", "YES", max_length=64)
+    prompt_ids = models.encode_prompt(tok, "Q?")  # exactly what evaluation feeds the model
+    assert prompt_ids == [1, ord("Q"), ord("?"), ord("\n")]
+    assert example["input_ids"] == prompt_ids + [ord("Y"), ord("E"), ord("S"), 2]
+    assert example["labels"] == [-100] * 4 + [ord("Y"), ord("E"), ord("S"), 2]
+
+
+def test_long_examples_are_cut_or_skipped() -> None:
+    tok = CharTokenizer()
+    cut = tokenize_example(tok, "Q?", "ABCDEFGH", max_length=6)
+    assert len(cut["input_ids"]) == 6 and cut["labels"] == [-100] * 4 + [ord("A"), ord("B")]
+    assert tokenize_example(tok, "a prompt of twenty c", "A", max_length=16) is None
+
+
+def test_collator_pads_each_batch_to_its_own_longest_row() -> None:
+    features = [{"input_ids": [5, 6, 7], "labels": [-100, 7, 2]}, {"input_ids": [5, 6, 7, 8, 9], "labels": [-100, -100, -100, 9, 2]}]
+    batch = CompletionCollator(pad_token_id=0)(features)
+    assert batch["input_ids"].tolist() == [[5, 6, 7, 0, 0], [5, 6, 7, 8, 9]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]
+    assert batch["labels"].tolist() == [[-100, 7, 2, -100, -100], [-100, -100, -100, 9, 2]]
+
+
+def test_trimmed_logits_give_the_same_loss() -> None:
+    """logits_to_keep skips the output layer on the prompt; the loss must not change."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2))
+    features = [{"input_ids": [5, 6, 7, 8, 9, 10], "labels": [-100, -100, -100, 8, 9, 10]},
+                {"input_ids": [11, 12, 13, 14, 15, 16, 17, 18], "labels": [-100] * 5 + [16, 17, 18]},
+                {"input_ids": [20, 21, 22, 23], "labels": [-100, -100, 22, 23]}]
+    full = CompletionCollator(0)(features)
+    trimmed = CompletionCollator(0, trim_logits=True)(features)
+    assert trimmed["logits_to_keep"] == 8 - 1 and trimmed["labels"].shape == (3, 7)
+    assert training.supports_logits_to_keep(model)
+    with torch.no_grad():
+        torch.testing.assert_close(model(**trimmed).loss, model(**full).loss)
+
+
+# ---------------------------------------------------------------------------- real training (slow)
+
+
+@pytest.fixture(scope="module")
+def warm_model():
+    """Load the embedded model once: train() then takes a private copy (~1 s) instead of ~15 s."""
+    started = time.monotonic()
+    models.load_model("embedded", device="cpu")
+    return time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_a_few_real_steps_write_a_loadable_adapter(workspace: Path, warm_model: float) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    config = tiny_config(workspace, run_id="short", max_steps=2)
+    run_dir = training.train(config, progress=False)
+    assert run_dir == config.run_dir
+    for name in ("adapter_config.json", "adapter_model.safetensors", "config.json", "manifest.json",
+                 "metrics.jsonl", "status.json"):
+        assert (run_dir / name).is_file(), name
+
+    assert TrainConfig(**json.loads((run_dir / "config.json").read_text())) == config
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    curriculum = config.curriculum_path.read_bytes()
+    assert manifest["data_sha256"] == hashlib.sha256(curriculum).hexdigest()
+    assert manifest["train_examples"] == len(SCENARIOS) and manifest["total_steps"] == 2
+    assert manifest["trainable_params"] == 460_800  # r=8 on q_proj (576x576) and v_proj (576x192), 30 layers
+    assert math.isfinite(manifest["final_loss"]) and manifest["seed"] == 42 and manifest["device"] == "cpu"
+    assert {"torch", "transformers", "peft"} <= set(manifest["versions"])
+    print(f"\nload (warm cache copy) {manifest['load_time_s']} s, {manifest['seconds_per_step']} s/step "
+          f"(batch 4), first load {warm_model:.1f} s")
+
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2]
+    for row in rows:
+        assert {"step", "epoch", "loss", "learning_rate", "tokens_per_s", "elapsed_s"} <= set(row)
+        assert math.isfinite(row["loss"]) and row["loss"] > 0 and row["tokens_per_s"] > 0
+    status = jobs.Job.load(run_dir).status()
+    assert status["state"] == "done" and status["step"] == 2
+
+    # Training moved the adapter: LoRA B starts at zero.
+    weights = load_file(str(run_dir / "adapter_model.safetensors"))
+    assert any("lora_B" in k and v.abs().sum() > 0 for k, v in weights.items())
+    # And it loads back with peft on top of the base model.
+    adapted, tokenizer = models.load_model("embedded", adapter=run_dir, device="cpu")
+    assert type(adapted).__name__.startswith("Peft")
+    ids = torch.tensor([models.encode_prompt(tokenizer, json.loads(config.curriculum_path.read_text().splitlines()[0])["prompt"])])
+    with torch.no_grad():
+        out = adapted.generate(ids, max_new_tokens=4, do_sample=False)
+    assert out.shape[1] > ids.shape[1]
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_last_checkpoint(workspace: Path, warm_model: float) -> None:
+    # 8 examples / batch 4 = 2 steps per epoch: the epoch-end checkpoint is checkpoint-2.
+    config = tiny_config(workspace, run_id="resumable", max_steps=2)
+    run_dir = training.train(config, progress=False)
+    assert (run_dir / "checkpoints" / "checkpoint-2").is_dir()
+    longer = config.model_copy(update={"max_steps": 3})
+    training.train(longer, progress=False, resume=True)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["total_steps"] == 3 and manifest["resumed_from"].endswith("checkpoint-2")
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_background_training_job(workspace: Path) -> None:
+    config = tiny_config(workspace, run_id="bg", max_steps=1, save_checkpoints=False)
+    job = training.submit_training(config, jobs_dir=workspace / "results" / "jobs")
+    status = job.wait(timeout=300)
+    assert status["state"] == "done", job.log_tail(40)
+    assert status["outputs"]["run_dir"] == str(config.run_dir.resolve())
+    run_status = jobs.Job.load(config.run_dir).status()
+    assert run_status["state"] == "done" and run_status["job_dir"] == str(job.folder.resolve())
+    assert (config.run_dir / "adapter_model.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(workspace: Path) -> None:
+    runs_dir = workspace / "results" / "runs"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "physlab", "train", "--preset", "tiny", "--data-dir", str(workspace / "data"),
+           "--runs-dir", str(runs_dir), "--max-steps", "1", "--batch-size", "2", "--device", "cpu",
+           "--no-save-checkpoints"]
+    started = time.monotonic()
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run_dir,) = list(runs_dir.iterdir())  # both ranks agreed on one (default) run id
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["world_size"] == 2 and manifest["effective_batch"] == 4 and manifest["total_steps"] == 1
+    assert (run_dir / "adapter_model.safetensors").is_file()
+    rows = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) == 1, "only rank 0 writes metrics"
+    print(f"\ntorchrun 2 x CPU, 1 step: {elapsed:.0f} s wall")

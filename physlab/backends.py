@@ -133,7 +133,7 @@ def combine_answer_logprobs(log_yes: float, log_no: float, mode_logliks: dict[st
     labels = list(mode_logliks)
     p_modes = _softmax([mode_logliks[lab] for lab in labels])
     probs = {"success": p_no}
-    probs.update({lab: p_yes * p for lab, p in zip(labels, p_modes)})
+    probs.update({lab: p_yes * p for lab, p in zip(labels, p_modes, strict=True)})
     return probs
 
 
@@ -257,9 +257,9 @@ class TransformersBackend(Backend):
             d = plan.decision
             log_yes = logp[d][:, plan.yes_ids[0][d]].tolist()
             log_no = logp[d][:, plan.no_ids[d]].tolist()
-            modes = [{lab: logp[shared][r, seq[shared]].item() for lab, seq in zip(plan.yes_labels, plan.yes_ids)}
+            modes = [{lab: logp[shared][r, seq[shared]].item() for lab, seq in zip(plan.yes_labels, plan.yes_ids, strict=True)}
                      for r in range(n_rows)]
-            longer = [(lab, seq) for lab, seq in zip(plan.yes_labels, plan.yes_ids) if len(seq) > shared + 1]
+            longer = [(lab, seq) for lab, seq in zip(plan.yes_labels, plan.yes_ids, strict=True) if len(seq) > shared + 1]
             if longer:
                 rest = max(len(seq) for _, seq in longer) - shared - 1
                 pad = self.tokenizer.pad_token_id

@@ -333,9 +333,11 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
             else:
                 outputs = list(backend.generate(batch_prompts, max_new_tokens=config.max_new_tokens))
             per_item = (time.perf_counter() - t0) / len(batch)  # batch time shared equally
-            outputs += [None] * (len(batch) - len(outputs))  # a backend that returned too few
+            # A misbehaving backend may return too few or too many answers: pad with None (recorded
+            # as unparsed) or drop the extras, so answers stay aligned with their scenarios.
+            outputs = (outputs + [None] * len(batch))[: len(batch)]
             lines = []
-            for scenario, prompt, output in zip(batch, batch_prompts, outputs):
+            for scenario, prompt, output in zip(batch, batch_prompts, outputs, strict=True):
                 if config.mode == "score":
                     probs = clean_probabilities(output)
                     raw, parsed = answer_from_probabilities(probs)
@@ -451,7 +453,7 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
             outputs = list(backend.score(chunk))
         else:
             outputs = list(backend.generate(chunk, max_new_tokens=max_new_tokens))
-        outputs += [None] * (len(chunk) - len(outputs))
+        outputs = (outputs + [None] * len(chunk))[: len(chunk)]
         for output in outputs:
             if mode == "score":
                 probs = clean_probabilities(output)
@@ -468,7 +470,7 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
                 "raw_output": raw if isinstance(raw, str) else ("" if raw is None else repr(raw)),
                 "probabilities": probs,
             })
-    return [{"text": t, **r} for t, r in zip(texts, results_out)]
+    return [{"text": t, **r} for t, r in zip(texts, results_out, strict=True)]
 
 
 # --------------------------------------------------------------------------- listing
@@ -500,3 +502,35 @@ def _read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+# --------------------------------------------------------------------------- the published experiment in one call
+
+
+def pipeline(preset: str = "seed", *, split: str = "test", mode: str = "generate", extra_models: tuple[str, ...] = (),
+             train_overrides: dict[str, Any] | None = None, eval_id: str | None = None, progress: bool = True,
+             data_dir: str | None = None, results_dir: str | None = None) -> Path:
+    """Generate data (if missing) -> physics curriculum (if missing) -> train a LoRA student ->
+    evaluate the base model and the student (plus `extra_models`) -> report.md.
+
+    Returns the evaluation folder. Each stage is the library call its CLI command makes.
+    """
+    from physlab.report import write_report
+    from physlab.scenarios import write_preset
+    from physlab.teacher import build_curriculum
+    from physlab.train import TrainConfig, train
+
+    data = Path(data_dir or _default_data_dir())
+    results = Path(results_dir or _default_results_dir())
+    folder = data / preset
+    if not all((folder / f"{s}.jsonl").is_file() for s in ("train", split)):
+        write_preset(preset, out=folder)
+    if not (folder / "curriculum.jsonl").is_file():
+        build_curriculum(preset, "physics", data_dir=data, progress=progress)
+    run_dir = train(TrainConfig(preset=preset, data_dir=str(data), runs_dir=str(results / "runs"),
+                                **(train_overrides or {})), progress=progress)
+    config = EvalConfig(preset=preset, split=split, models=["base", f"run:{run_dir.name}", *extra_models],
+                        mode=mode, eval_id=eval_id, data_dir=str(data), results_dir=str(results))
+    out = evaluate(config, progress=progress)
+    write_report(out)
+    return out

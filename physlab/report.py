@@ -178,7 +178,7 @@ def confusion_markdown(records: list[dict[str, Any]]) -> str:
     out = ["| truth \\ answer | " + " | ".join(preds) + " | n |", "|---|" + "---|" * (len(preds) + 1)]
     for t in truths:
         row = [counts.get((t, p), 0) for p in preds]
-        cells = [f"**{c}**" if p == t and c else str(c) for p, c in zip(preds, row)]
+        cells = [f"**{c}**" if p == t and c else str(c) for p, c in zip(preds, row, strict=True)]
         out.append(f"| {t} | " + " | ".join(cells) + f" | {sum(row)} |")
     return "\n".join(out)
 

@@ -204,7 +204,7 @@ def embedded():
 def test_fast_scoring_matches_one_forward_pass_per_answer(embedded):
     prompts = [build_prompt(d) for d in DESCRIPTIONS]  # different lengths: left padding is exercised
     batched = embedded.score(prompts)
-    for prompt, fast in zip(prompts, batched):
+    for prompt, fast in zip(prompts, batched, strict=True):
         slow = embedded.reference_score(prompt)
         assert set(fast) == set(LABELS)
         assert sum(fast.values()) == pytest.approx(1.0, abs=1e-6)

@@ -112,15 +112,17 @@ def test_malformed_outputs_never_crash_an_evaluation(workspace):
     assert summary["models"]["junk"]["unparsed"]["k"] == labels.count("unparsed")
 
 
-def test_a_backend_returning_too_few_answers_is_recorded_as_unparsed(workspace):
-    class Short(DummyBackend):
+@pytest.mark.parametrize("extra", [-1, +2])
+def test_a_backend_returning_too_few_or_too_many_answers_stays_aligned(workspace, extra):
+    class Miscounting(DummyBackend):
         def generate(self, prompts, max_new_tokens=64):
-            return ["YES\nFAILURE_MODE: tipping"][: len(prompts) - 1]
+            return ["YES\nFAILURE_MODE: tipping"] * (len(prompts) + extra)
 
-    out = evaluate(_config(workspace, models=["short"]), progress=False, backends={"short": Short([""])})
+    out = evaluate(_config(workspace, models=["m"]), progress=False, backends={"m": Miscounting([""])})
     records = read_records(out / "records.jsonl")
-    assert len(records) == N_TEST
-    assert sum(r["parsed"]["label"] == "unparsed" for r in records) >= 3  # one per batch of 3
+    assert sorted(r["scenario_id"] for r in records) == sorted(r["id"] for r in workspace["test"])
+    unparsed = sum(r["parsed"]["label"] == "unparsed" for r in records)
+    assert unparsed == (4 if extra < 0 else 0)  # the missing answer of each of the 4 batches (3+3+3+1)
 
 
 def test_malformed_probabilities_never_crash_score_mode(workspace):
@@ -255,6 +257,25 @@ def test_cli_evaluate_report_and_list_with_the_majority_reference(workspace, cap
     assert "majority" in capsys.readouterr().out and (folder / "report.md").is_file()
     assert cli.main(["report", "nope"]) == 2
     assert "no evaluation 'nope'" in capsys.readouterr().err
+
+
+def test_cli_evaluate_in_the_background_finishes_on_its_own(workspace, capsys):
+    import time
+
+    assert cli.main(["evaluate", "--preset", "tiny", "--models", "majority", "--eval-id", "bg", "--background"]) == 0
+    assert "background job" in capsys.readouterr().out
+    summary = workspace["root"] / "results" / "evaluations" / "bg" / "summary.json"
+    deadline = time.monotonic() + 120  # a fresh interpreter imports physlab; no model is loaded
+    while not summary.is_file() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert summary.is_file()
+    assert json.loads(summary.read_text())["models"]["majority"]["n"] == N_TEST
+    from physlab import jobs
+
+    (job,) = jobs.list_jobs(workspace["root"] / "results" / "jobs")
+    while job.status().get("state") not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)  # the runner records the exit after the evaluation wrote its files
+    assert job.status()["state"] == "done"
 
 
 def test_cli_predict_file_keeps_the_input_and_adds_the_answer(workspace, capsys):

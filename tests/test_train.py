@@ -17,7 +17,7 @@ import pytest
 from physlab import cli, jobs, models
 from physlab import train as training
 from physlab.commands import train as train_commands
-from physlab.train import CompletionCollator, TrainConfig, check_config, tokenize_example
+from physlab.train import CompletionCollator, TrainConfig, tokenize_example
 
 SCENARIOS = [
     ("a glass of water filled to 95% moved sideways at 0.8 m/s", "YES\nFAILURE_MODE: sloshing\nREASONING: the surface tilts past the rim."),
@@ -81,7 +81,8 @@ def test_rank_zero_is_rejected_naming_the_field() -> None:
 
 @pytest.mark.parametrize("field, value", [("lora_dropout", 1.5), ("learning_rate", 0), ("epochs", -1),
                                           ("max_steps", 0), ("batch_size", 0), ("device", "tpu"),
-                                          ("preset", "../etc"), ("target_modules", "all-linear,q_proj")])
+                                          ("preset", "../etc"), ("target_modules", "all-linear,q_proj"),
+                                          ("precision", "fp8")])
 def test_bad_values_name_their_field(field: str, value) -> None:
     with pytest.raises(ValueError, match=field):
         TrainConfig.from_dict({"preset": "seed", field: value})
@@ -138,6 +139,22 @@ def test_train_argv_round_trips_through_the_cli(workspace: Path) -> None:
     assert argv[:4] == [sys.executable, "-m", "physlab", "train"]
     args = cli.build_parser().parse_args(argv[3:])
     assert train_commands.config_from_args(args) == config
+
+
+def test_auto_threads_leave_busy_cores_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.0, 3.0, 3.0))
+    assert training.auto_threads(2) == 1  # a busy shared machine: 2 threads would wait on each other
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert training.auto_threads(2) == 2
+
+
+def test_precision_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: True)
+    assert training.resolve_precision("auto", "cpu") == "bf16"
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: False)
+    assert training.resolve_precision("auto", "cpu") == "fp32"
+    assert training.resolve_precision("fp32", "cpu") == "fp32"
 
 
 # ---------------------------------------------------------------------------- tokenization (fast)

@@ -143,7 +143,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(_human(answers[0]))
         return 0
     added = ("decision", "mode", "label", "reasoning", "ok", "probabilities", "raw_output")
-    lines = [json.dumps({**row, **{k: ans[k] for k in added}}) for row, ans in zip(rows, answers)]
+    lines = [json.dumps({**row, **{k: ans[k] for k in added}}) for row, ans in zip(rows, answers, strict=True)]
     if args.out:
         from physlab.evaluate import write_text_atomic
 

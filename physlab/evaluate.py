@@ -503,34 +503,3 @@ def _read_json(path: Path) -> dict:
         return {}
     return data if isinstance(data, dict) else {}
 
-
-# --------------------------------------------------------------------------- the published experiment in one call
-
-
-def pipeline(preset: str = "seed", *, split: str = "test", mode: str = "generate", extra_models: tuple[str, ...] = (),
-             train_overrides: dict[str, Any] | None = None, eval_id: str | None = None, progress: bool = True,
-             data_dir: str | None = None, results_dir: str | None = None) -> Path:
-    """Generate data (if missing) -> physics curriculum (if missing) -> train a LoRA student ->
-    evaluate the base model and the student (plus `extra_models`) -> report.md.
-
-    Returns the evaluation folder. Each stage is the library call its CLI command makes.
-    """
-    from physlab.report import write_report
-    from physlab.scenarios import write_preset
-    from physlab.teacher import build_curriculum
-    from physlab.train import TrainConfig, train
-
-    data = Path(data_dir or _default_data_dir())
-    results = Path(results_dir or _default_results_dir())
-    folder = data / preset
-    if not all((folder / f"{s}.jsonl").is_file() for s in ("train", split)):
-        write_preset(preset, out=folder)
-    if not (folder / "curriculum.jsonl").is_file():
-        build_curriculum(preset, "physics", data_dir=data, progress=progress)
-    run_dir = train(TrainConfig(preset=preset, data_dir=str(data), runs_dir=str(results / "runs"),
-                                **(train_overrides or {})), progress=progress)
-    config = EvalConfig(preset=preset, split=split, models=["base", f"run:{run_dir.name}", *extra_models],
-                        mode=mode, eval_id=eval_id, data_dir=str(data), results_dir=str(results))
-    out = evaluate(config, progress=progress)
-    write_report(out)
-    return out

@@ -297,9 +297,10 @@ def render_prompt(tokenizer: Any, prompt: str) -> str:
     add_special_tokens=False; plain text keeps the tokenizer's own (a BOS for most models).
     """
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-        )
+        from physlab.prompts import SYSTEM
+
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     return prompt + "\n"
 
 

@@ -42,7 +42,11 @@ from physlab.labels import LABELS, MODES, UNPARSED
 
 # Kept short on purpose: every token is paid for in every training step on a 2-core CPU
 # (115 tokens with SmolLM2's tokenizer; build_prompt adds 12 plus the description).
-INSTRUCTION = """You are a robot manipulation physics expert. Predict whether the manipulation fails.
+# The system turn of chat models. Given explicitly so a template's own default (SmolLM2's is
+# 30 tokens about being "SmolLM") does not cost every training example and prompt.
+SYSTEM = "You are a robot manipulation physics expert."
+
+INSTRUCTION = """Predict whether the manipulation fails.
 Failure modes:
 tipping: falls over
 slipping: slides in the gripper or on its support

@@ -228,3 +228,24 @@ def test_answer_heads_tokenize_as_the_scorer_expects(embedded):
     assert plan.decision == 0  # YES vs NO is decided by the first answer token
     assert set(plan.yes_labels) == set(MODES)
     assert embedded.tokenizer.decode(plan.yes_ids[0][:plan.shared]).strip() == ANSWER_PREFIXES["tipping"].rsplit(" ", 1)[0]
+
+
+@pytest.mark.slow
+def test_a_run_folder_loads_its_adapter_and_base_model(embedded, tmp_path):
+    """run:<id> reads the base model from the manifest and applies the adapter. A fresh LoRA
+    adapter (B = 0) must leave the model's answers exactly as the base model's."""
+    import copy
+
+    from peft import LoraConfig, get_peft_model
+
+    run = tmp_path / "runs" / "fresh"
+    peft_model = get_peft_model(copy.deepcopy(embedded.model),
+                                LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"]))
+    peft_model.save_pretrained(run)
+    (run / "manifest.json").write_text(json.dumps({"base_model": "embedded"}))
+    student = make_backend("run:fresh", runs_dir=tmp_path / "runs", batch_size=2)
+    assert student.name == "run:fresh" and hasattr(student.model, "peft_config")
+    prompt = build_prompt(DESCRIPTIONS[0])
+    fast, base = student.score([prompt])[0], embedded.score([prompt])[0]
+    assert max(abs(fast[k] - base[k]) for k in LABELS) < 1e-4
+    assert student.generate([prompt], max_new_tokens=6) == embedded.generate([prompt], max_new_tokens=6)

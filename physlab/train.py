@@ -70,7 +70,7 @@ class TrainConfig(BaseModel):
     save_checkpoints: bool = Field(True, description="Save a checkpoint (adapter + optimizer) at each epoch end so --resume can continue.")
     logging_steps: int = Field(1, description="Write a metrics.jsonl line every this many optimizer steps.")
     precision: str = Field("auto", description="Matmul precision: bf16 (autocast; float32 master weights), fp32, or auto = bf16 on a GPU that supports it and on CPUs with native bf16 (AVX512-BF16 / AMX, about 2x faster there), else fp32.")
-    torch_threads: int | None = Field(None, description="CPU threads torch may use; default: one per core that other work is not already using (cores minus the 1-minute load average, at least 1).")
+    torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (all cores). Lower it when other work shares the CPU.")
 
     # ---- field checks: each message names the field and what is allowed
     @field_validator("preset")
@@ -388,21 +388,6 @@ def resolve_precision(precision: str, device: str) -> str:
     return "bf16" if cpu_has_native_bf16() else "fp32"
 
 
-def auto_threads(available: int) -> int:
-    """CPU threads for training: the cores other work is not already using, at least 1.
-
-    Measured on a shared 2-core machine (load ~3): 2 threads took 42 s per step of 4 x 384
-    tokens, 1 thread 8.5 s, because each thread waits at every parallel region for the other,
-    which the busy machine keeps descheduled. On an idle machine this keeps all cores.
-    """
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        return available
-    cores = os.cpu_count() or available
-    return max(1, min(available, int(cores - busy + 0.5)))
-
-
 def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
@@ -568,10 +553,10 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
     data_hash = sha256_file(config.curriculum_path)
     set_seed(config.seed)
     device = config.device or default_device()
+    # Default: torch's own choice (all cores). On a shared machine, fewer threads can be much
+    # faster (2 threads on a 2-core box under load 3 took 42 s/step, 1 thread 8.5 s): set it.
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
-    elif not device.startswith("cuda") and _world_size() == 1:
-        torch.set_num_threads(auto_threads(torch.get_num_threads()))
 
     if device == "cuda" and _world_size() > 1:
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"

@@ -141,14 +141,6 @@ def test_train_argv_round_trips_through_the_cli(workspace: Path) -> None:
     assert train_commands.config_from_args(args) == config
 
 
-def test_auto_threads_leave_busy_cores_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(os, "getloadavg", lambda: (3.0, 3.0, 3.0))
-    assert training.auto_threads(2) == 1  # a busy shared machine: 2 threads would wait on each other
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
-    assert training.auto_threads(2) == 2
-
-
 def test_precision_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: True)
     assert training.resolve_precision("auto", "cpu") == "bf16"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from physlab import __version__
+from physlab.fileio import data_dir
 from physlab.labels import LABELS, MODES
 from physlab.schema import parse_scenario
 
@@ -37,7 +38,7 @@ _TYPE_NAMES = {str: "a string", dict: "an object", int: "a number", float: "a nu
 
 def data_root() -> Path:
     """Where presets live: $PHYSLAB_DATA_DIR, default ./data (the same as the dashboard's)."""
-    return Path(os.environ.get("PHYSLAB_DATA_DIR", "data"))
+    return data_dir()
 
 
 def preset_dir(preset: str) -> Path:

@@ -17,23 +17,24 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from physlab.fileio import data_dir, results_dir, write_json_atomic
+
 MODES_OF_ANSWERING = ("generate", "score")
 SPLITS = ("train", "test", "ood", "boundary")
 
 
 def _default_data_dir() -> str:
-    return os.environ.get("PHYSLAB_DATA_DIR", "data")
+    return str(data_dir())
 
 
 def _default_results_dir() -> str:
-    return os.environ.get("PHYSLAB_RESULTS_DIR", "results")
+    return str(results_dir())
 
 
 @dataclass
@@ -88,32 +89,6 @@ class EvalConfig:
 
 
 # --------------------------------------------------------------------------- files
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temp file in the same folder, then os.replace: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, default=_json_default)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _json_default(value: Any) -> Any:

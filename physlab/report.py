@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from physlab.fileio import write_text_atomic
+from physlab.metrics import wilson_interval
 
 # The published experiment (docs/published-experiment.md): (k, n) per metric.
 PUBLISHED = (
@@ -89,18 +90,8 @@ def mcnemar_p(summary: dict[str, Any], model: str, metric: str) -> float | None:
     return None
 
 
-def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _published_interval(k: int, n: int) -> dict[str, float]:
-    lo, hi = _wilson(k, n)
+    lo, hi = wilson_interval(k, n)
     return {"value": k / n, "k": k, "n": n, "lo": lo, "hi": hi}
 
 
@@ -352,8 +343,4 @@ def write_report(eval_dir: str | Path) -> Path:
                  errors_markdown(instructive_errors(records, order))]
     text = "\n\n".join(sections) + "\n"
     path = eval_dir / "report.md"
-    fd, tmp = tempfile.mkstemp(dir=eval_dir, prefix=".report.md.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, text)

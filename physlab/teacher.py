@@ -25,7 +25,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -36,6 +35,7 @@ from typing import Protocol
 
 from physlab import physics, prompts
 from physlab.describe import fmt_number
+from physlab.fileio import write_jsonl_atomic
 from physlab.physics import Assessment, Check
 from physlab.schema import Scenario, parse_scenario
 
@@ -446,20 +446,6 @@ def curriculum_examples(records: Iterable[dict], teacher: Teacher, stats: Curric
             stats.rejected += 1
             stats.rejection_reasons[answer.fallback_reason] += 1
     return examples
-
-
-def write_jsonl_atomic(path: Path, rows: Iterable[dict]) -> None:
-    """Write JSON lines to a temp file in the same folder, then os.replace: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_train(path: Path) -> list[dict]:

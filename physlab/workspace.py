@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from physlab.fileio import data_dir, results_dir  # noqa: F401  (the pages use them from here)
+
 SPLITS = ("train", "test", "ood", "boundary")
 # Job / run states as physlab.jobs writes them; "unknown" when a folder has no status file yet.
 ACTIVE_STATES = ("queued", "running")
@@ -26,14 +28,6 @@ FINISHED_STATES = ("done", "failed", "cancelled")
 
 
 # --------------------------------------------------------------------------- folders
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("PHYSLAB_DATA_DIR", "data"))
-
-
-def results_dir() -> Path:
-    return Path(os.environ.get("PHYSLAB_RESULTS_DIR", "results"))
 
 
 def runs_dir() -> Path:

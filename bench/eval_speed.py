@@ -1,0 +1,45 @@
+"""Evaluation speed: scenarios/s by answer mode and batch size on one model.
+
+    .venv/bin/python bench/eval_speed.py --preset seed --n 16 --batch-sizes 1,8 [--model base]
+
+Prints one line per (mode, batch size). Load time is excluded (the model is loaded once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from physlab.backends import make_backend
+from physlab.datasets_io import read_split
+from physlab.fileio import data_dir
+from physlab.prompts import build_prompt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="seed")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--model", default="base")
+    ap.add_argument("--n", type=int, default=16, help="scenarios per measurement")
+    ap.add_argument("--batch-sizes", default="1,8")
+    ap.add_argument("--modes", default="score,generate")
+    args = ap.parse_args()
+
+    records = read_split(data_dir() / args.preset / f"{args.split}.jsonl")[: args.n]
+    prompts = [build_prompt(r["description"]) for r in records]
+    for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+        t = time.perf_counter()
+        backend = make_backend(args.model, preset=args.preset, batch_size=batch_size)
+        load_s = time.perf_counter() - t
+        for mode in args.modes.split(","):
+            run = backend.score if mode == "score" else backend.generate
+            t = time.perf_counter()
+            run(prompts)
+            elapsed = time.perf_counter() - t
+            print(f"{args.model} {mode:8s} batch {batch_size:2d}: {len(prompts) / elapsed:6.2f} scenarios/s "
+                  f"({elapsed:.1f} s for {len(prompts)}; load {load_s:.1f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from physlab import jobs
+from physlab.fileio import write_json_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
@@ -500,7 +501,7 @@ def train(config: TrainConfig, progress: bool = True, resume: bool = False) -> P
     wall_start = time.time()
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        jobs.write_json_atomic(run_dir / "config.json", config.model_dump(mode="json"))
+        write_json_atomic(run_dir / "config.json", config.model_dump(mode="json"))
         job = jobs.current_job()
         if job is not None:
             job.add_outputs(run_dir=str(run_dir.resolve()), run_id=config.run_id)
@@ -688,7 +689,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             "resumed_from": last_checkpoint,
             "finished_at": jobs.now_iso(),
         }
-        jobs.write_json_atomic(run_dir / "manifest.json", manifest)
+        write_json_atomic(run_dir / "manifest.json", manifest)
     return manifest
 
 

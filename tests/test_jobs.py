@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from physlab import jobs
+from physlab.fileio import write_json_atomic
 
 
 def python(code: str) -> list[str]:
@@ -130,7 +131,7 @@ def test_dead_process_reads_as_failed(tmp_path: Path) -> None:
 def test_reused_pid_is_not_taken_for_the_job(tmp_path: Path) -> None:
     folder = tmp_path / "job"
     # Our own (live) pid, but with a start time that is not ours: a pid reused by another process.
-    jobs.write_json_atomic(folder / jobs.STATUS_FILE, {"state": "running", "pid": os.getpid(), "proc_start": "1"})
+    write_json_atomic(folder / jobs.STATUS_FILE, {"state": "running", "pid": os.getpid(), "proc_start": "1"})
     if jobs.proc_start_time(os.getpid()) is None:
         pytest.skip("no /proc: start times unavailable")
     assert jobs.Job.load(folder).status()["state"] == "failed"
@@ -143,7 +144,7 @@ def test_load_refuses_a_folder_without_status(tmp_path: Path) -> None:
 
 def test_log_tail_shows_the_last_state_of_progress_bars(tmp_path: Path) -> None:
     folder = tmp_path / "job"
-    jobs.write_json_atomic(folder / jobs.STATUS_FILE, {"state": "done"})
+    write_json_atomic(folder / jobs.STATUS_FILE, {"state": "done"})
     (folder / jobs.LOG_FILE).write_text("line 1\nstep 1/3\rstep 2/3\rstep 3/3\nlast line\n\n")
     job = jobs.Job.load(folder)
     assert job.log_tail(2) == "step 3/3\nlast line"

@@ -145,7 +145,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     added = ("decision", "mode", "label", "reasoning", "ok", "probabilities", "raw_output")
     lines = [json.dumps({**row, **{k: ans[k] for k in added}}) for row, ans in zip(rows, answers, strict=True)]
     if args.out:
-        from physlab.evaluate import write_text_atomic
+        from physlab.fileio import write_text_atomic
 
         write_text_atomic(Path(args.out), "\n".join(lines) + "\n")
         print(f"wrote {len(lines)} answers to {args.out}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import streamlit as st
@@ -102,5 +103,22 @@ try:
     st.code("\n".join(explain_ratios(assessment)) or "no check applies", language=None)
 except ValueError as err:
     show_error(err, "These parameters do not validate")
+with st.expander("Simulate (MuJoCo)"):
+    if importlib.util.find_spec("mujoco") is None:
+        st.info("The simulator is an optional extra: `pip install 'physlab[sim]'` (package mujoco).")
+    elif st.button("Run the simulation", key="scen_sim"):
+        from physlab.sim import simulate
+
+        try:
+            result = simulate(ws.scenario_from_record(record))
+        except ValueError as err:
+            show_error(err, "These parameters do not validate")
+        else:
+            verdict = result.outcome or "cannot decide"
+            agree = "agrees with" if result.outcome == record.get("label") else "differs from"
+            st.markdown(f"Simulated: **{verdict}** ({agree} the physics label) · {result.reason}")
+            st.plotly_chart(charts.sim_trajectory(result), width="stretch")
+            st.caption(", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                                 for k, v in sorted(result.measured.items())))
 with st.expander("Parameters"):
     st.code(json.dumps(record.get("params") or {}, indent=2), language="json")

@@ -317,3 +317,27 @@ def label_probabilities(probabilities: Mapping[str, float], truth: str | None = 
     fig = go.Figure(go.Bar(x=labels, y=[float(probabilities[lab]) for lab in labels], marker_color=colours))
     fig.update_yaxes(range=[0, 1], title="probability")
     return _layout(fig, title, height=300)
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def sim_trajectory(result: Any) -> go.Figure:
+    """A physlab.sim.SimResult (or a dict with trajectory, outcome, scene, reason) over time:
+    horizontal and vertical position (cm) and tilt or rotation (deg, right axis)."""
+    get = result.get if isinstance(result, Mapping) else lambda key, default=None: getattr(result, key, default)
+    samples = list(get("trajectory", []) or [])
+    if not samples:
+        return empty_figure(get("reason", "") or "no trajectory: nothing of this scenario was simulated")
+    t = [s[0] for s in samples]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=t, y=[s[1] * 100 for s in samples], name="x (cm)", line=dict(color=MODEL_COLOURS[0])))
+    fig.add_trace(go.Scatter(x=t, y=[s[2] * 100 for s in samples], name="z (cm)", line=dict(color=MODEL_COLOURS[1])))
+    fig.add_trace(go.Scatter(x=t, y=[s[3] for s in samples], name="tilt / rotation (deg)", yaxis="y2",
+                             line=dict(color=FAIL_COLOUR, dash="dot")))
+    outcome = get("outcome") or "undecided"
+    scene = get("scene") or ""
+    return _layout(fig, f"Simulated: {outcome}" + (f" ({scene} scene)" if scene else ""),
+                   xaxis=dict(title="time (s)"), yaxis=dict(title="position (cm)"),
+                   yaxis2=dict(title="deg", overlaying="y", side="right", showgrid=False),
+                   legend=dict(orientation="h", y=-0.2))

@@ -12,7 +12,7 @@ import sys
 
 # Areas in the order they appear in --help. A module that is missing is skipped, so a
 # partial checkout still gives a working CLI for what it has.
-COMMAND_MODULES = ("data", "curriculum", "train", "evaluate", "pipeline", "app")
+COMMAND_MODULES = ("data", "curriculum", "train", "evaluate", "validate", "pipeline", "app")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -69,11 +69,11 @@ def fmt_number(x: float, sig: int = 3) -> str:
     return text
 
 
-def _mm(metres: float) -> str:
+def fmt_mm(metres: float) -> str:
     return f"{fmt_number(metres * 1000)} mm"
 
 
-def _cm(metres: float) -> str:
+def fmt_cm(metres: float) -> str:
     return f"{fmt_number(metres * 100)} cm"
 
 
@@ -85,7 +85,7 @@ def _n(newtons: float) -> str:
     return f"{fmt_number(newtons)} N"
 
 
-def _acc(mps2: float) -> str:
+def fmt_accel(mps2: float) -> str:
     return f"{fmt_number(mps2)} m/s²"
 
 
@@ -137,20 +137,20 @@ def _object_name(scenario: Scenario) -> str:
 def _size(scenario: Scenario, rng: random.Random) -> str:
     o = scenario.object
     if o.shape == "box":
-        dims = f"{fmt_number(o.width_m * 1000)} × {fmt_number(o.depth_m * 1000)} × {_mm(o.height_m)}"
+        dims = f"{fmt_number(o.width_m * 1000)} × {fmt_number(o.depth_m * 1000)} × {fmt_mm(o.height_m)}"
         return rng.choice([dims, f"{dims} (w × d × h)"])
     diameter = max(o.width_m, o.depth_m)
     if o.shape == "sphere":
         if abs(o.height_m - diameter) > 0.02 * diameter:  # egg-like: taller than wide
-            return rng.choice([f"{_mm(diameter)} across and {_mm(o.height_m)} tall",
-                               f"diameter {_mm(diameter)}, height {_mm(o.height_m)}"])
-        return rng.choice([f"{_mm(diameter)} in diameter", f"diameter {_mm(diameter)}"])
+            return rng.choice([f"{fmt_mm(diameter)} across and {fmt_mm(o.height_m)} tall",
+                               f"diameter {fmt_mm(diameter)}, height {fmt_mm(o.height_m)}"])
+        return rng.choice([f"{fmt_mm(diameter)} in diameter", f"diameter {fmt_mm(diameter)}"])
     if o.orientation == "on_side":
-        return rng.choice([f"{_mm(diameter)} in diameter and {_mm(o.height_m)} long",
-                           f"diameter {_mm(diameter)}, length {_mm(o.height_m)}"])
-    return rng.choice([f"{_mm(diameter)} across and {_mm(o.height_m)} tall",
-                       f"diameter {_mm(diameter)}, height {_mm(o.height_m)}",
-                       f"{_mm(o.height_m)} tall with a {_mm(diameter)} diameter"])
+        return rng.choice([f"{fmt_mm(diameter)} in diameter and {fmt_mm(o.height_m)} long",
+                           f"diameter {fmt_mm(diameter)}, length {fmt_mm(o.height_m)}"])
+    return rng.choice([f"{fmt_mm(diameter)} across and {fmt_mm(o.height_m)} tall",
+                       f"diameter {fmt_mm(diameter)}, height {fmt_mm(o.height_m)}",
+                       f"{fmt_mm(o.height_m)} tall with a {fmt_mm(diameter)} diameter"])
 
 
 # --------------------------------------------------------------------------- which checks apply
@@ -192,7 +192,7 @@ def _object_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
             ("thin-walled" if o.hollow else "solid")
         sentences.append(rng.choice([f"It is {wall}.", f"Its body is {wall}."]))
     if _stands_free(scenario):
-        com = _mm(o.com_height_m)
+        com = fmt_mm(o.com_height_m)
         sentences.append(rng.choice([
             f"Its centre of mass is {com} above its base.",
             f"The centre of mass sits {com} above the base.",
@@ -252,7 +252,7 @@ def _hold_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
         f"It is held by a {kind} squeezing with {force}; pad friction {mu}, payload {payload}.",
     ])]
     if g.grasp_offset_m > 0:
-        offset, pad = _mm(g.grasp_offset_m), _mm(g.pad_radius_m)
+        offset, pad = fmt_mm(g.grasp_offset_m), fmt_mm(g.pad_radius_m)
         sentences.append(rng.choice([
             f"The grasp point is {offset} from the centre of mass; pad radius {pad}.",
             f"It is gripped {offset} off its centre of mass, with pads of {pad} radius.",
@@ -264,9 +264,9 @@ def _hold_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
 def _motion_sentence(scenario: Scenario, rng: random.Random) -> str:
     m = scenario.motion
     task = _ACTION_WORDS.get(m.action, m.action.replace("_", " "))
-    a_h = _acc(m.transport_accel_mps2)
+    a_h = fmt_accel(m.transport_accel_mps2)
     if m.carry == "grasped":
-        a_z = _acc(m.lift_accel_mps2)
+        a_z = fmt_accel(m.lift_accel_mps2)
         text = rng.choice([
             f"Task: {task}; it is lifted at up to {a_z} and moved with peak acceleration {a_h}",
             f"For the {task}, the arm lifts at {a_z}, then moves sideways at up to {a_h}",
@@ -288,7 +288,7 @@ def _obstacle_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
     m = scenario.motion
     if m.clearance_m is None:
         return []
-    gap, error = _mm(m.clearance_m), _mm(m.tracking_error_m)
+    gap, error = fmt_mm(m.clearance_m), fmt_mm(m.tracking_error_m)
     where = "during the approach" if m.clearance_phase == "approach" else "during transport"
     sentences = [rng.choice([
         f"{_cap(where)} the path passes {gap} from an obstacle; tracking error {error}.",
@@ -296,7 +296,7 @@ def _obstacle_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
         f"Clearance to an obstacle {where}: {gap}; the arm tracks its path to within {error}.",
     ])]
     if m.stop_before_obstacle:
-        v, t, b = f"{fmt_number(m.speed_mps)} m/s", _s(m.reaction_time_s), _acc(m.brake_decel_mps2)
+        v, t, b = f"{fmt_number(m.speed_mps)} m/s", _s(m.reaction_time_s), fmt_accel(m.brake_decel_mps2)
         sentences.append(rng.choice([
             f"The arm must stop before it: speed {v}, reaction time {t}, braking at {b}.",
             f"It has to halt before the obstacle, moving at {v} with {t} reaction time and {b} braking.",
@@ -315,7 +315,7 @@ def _place_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
             f"The {surface} then stops and is put down.",
         ]))
     elif m.release_height_m > 0:
-        h = _mm(m.release_height_m)
+        h = fmt_mm(m.release_height_m)
         sentences.append(rng.choice([
             f"The gripper opens {h} above the {surface}.",
             f"It is released {h} above the {surface}.",
@@ -340,7 +340,7 @@ def _place_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
         on_surface = f"on a {surface} inclined at {degrees}°" if slope > 0 else f"on a level {surface} (0°)"
         speed = f"{fmt_number(m.release_speed_mps)} m/s"
         start = f"with a residual speed of {speed}" if m.release_speed_mps > 0 else "at rest (0 m/s)"
-        tolerance = _cm(env.roll_tolerance_m)
+        tolerance = fmt_cm(env.roll_tolerance_m)
         rolling = "" if m.carry == "on_tray" else f", rolling resistance {fmt_number(env.rolling_resistance)}"
         sentences.append(rng.choice([
             f"The {surface} is {incline}{rolling}; it is let go {start} and may roll at most {tolerance}.",

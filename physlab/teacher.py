@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from physlab import physics, prompts
-from physlab.describe import fmt_number
+from physlab.describe import fmt_accel, fmt_cm, fmt_mm, fmt_number
 from physlab.fileio import write_jsonl_atomic
 from physlab.physics import Assessment, Check
 from physlab.schema import Scenario, parse_scenario
@@ -55,26 +55,12 @@ class TeacherUnavailableError(RuntimeError):
 # --------------------------------------------------------------------------- physics teacher
 
 
-def _a(x: float) -> str:
-    return f"{fmt_number(x)} m/s²"
-
-
-def _len(metres: float) -> str:
-    """Millimetres, as the description writes gaps, offsets and heights (same units, same numbers)."""
-    return f"{fmt_number(metres * 1000)} mm"
-
-
-def _cm(metres: float) -> str:
-    """Roll distances: centimetres, as the description writes the tolerated roll."""
-    return f"{fmt_number(metres * 100)} cm"
-
-
 def _tip_slide_thresholds(scenario: Scenario, accel: float) -> str:
     o, env = scenario.object, scenario.environment
     w, h, mu = min(o.width_m, o.depth_m), o.com_height_m, env.support_friction
     tip_at, slide_at = physics.G * w / (2 * h), mu * physics.G
-    return (f"a_h {_a(accel)}; it tips above g·w/(2h) = {_a(tip_at)}, "
-            f"slides above mu·g = {_a(slide_at)}")
+    return (f"a_h {fmt_accel(accel)}; it tips above g·w/(2h) = {fmt_accel(tip_at)}, "
+            f"slides above mu·g = {fmt_accel(slide_at)}")
 
 
 def _incline_thresholds(scenario: Scenario) -> str:
@@ -97,9 +83,9 @@ def check_numbers(scenario: Scenario, check: Check) -> str:
     if name == "clearance":
         if m.stop_before_obstacle:
             stop = physics.stopping_distance_m(m.speed_mps, m.reaction_time_s, m.brake_decel_mps2)
-            return (f"tracking error {_len(m.tracking_error_m)} + stopping distance {_len(stop)} "
-                    f"(at {fmt_number(m.speed_mps)} m/s) against clearance {_len(m.clearance_m)}")
-        return f"tracking error {_len(m.tracking_error_m)} against clearance {_len(m.clearance_m)}"
+            return (f"tracking error {fmt_mm(m.tracking_error_m)} + stopping distance {fmt_mm(stop)} "
+                    f"(at {fmt_number(m.speed_mps)} m/s) against clearance {fmt_mm(m.clearance_m)}")
+        return f"tracking error {fmt_mm(m.tracking_error_m)} against clearance {fmt_mm(m.clearance_m)}"
     if name == "grip force":
         return f"grip {fmt_number(force)} N against damage above {fmt_number(o.crush_force_n)} N"
     if name == "payload":
@@ -114,7 +100,7 @@ def check_numbers(scenario: Scenario, check: Check) -> str:
         accel = m.lift_accel_mps2 if lifting else m.transport_accel_mps2
         demand = physics.slip_demand_n(o.mass_kg, accel if lifting else 0.0, 0.0 if lifting else accel)
         verb = "lifting" if lifting else "moving"
-        return (f"{verb} at {_a(accel)} needs {fmt_number(demand)} N of friction, "
+        return (f"{verb} at {fmt_accel(accel)} needs {fmt_number(demand)} N of friction, "
                 f"pads give {n}·{fmt_number(mu)}·{fmt_number(force)} N = {fmt_number(n * mu * force)} N")
     if name in ("slides on the support", "tips over"):
         return _tip_slide_thresholds(scenario, m.transport_accel_mps2)
@@ -126,12 +112,12 @@ def check_numbers(scenario: Scenario, check: Check) -> str:
         rise = physics.slosh_rise_m(m.transport_accel_mps2, 0.0, diameter, o.height_m, o.fill_fraction,
                                     m.ramp_time_s)
         freeboard = physics.freeboard_m(o.height_m, o.fill_fraction)
-        return (f"at {_a(m.transport_accel_mps2)} the liquid rises {_len(rise)} at the wall "
-                f"against {_len(freeboard)} freeboard")
+        return (f"at {fmt_accel(m.transport_accel_mps2)} the liquid rises {fmt_mm(rise)} at the wall "
+                f"against {fmt_mm(freeboard)} freeboard")
     if name in ("tips on the slope", "slides down the slope"):
         return _incline_thresholds(scenario)
     if name == "release height":
-        return f"released {_len(m.release_height_m)} above the {env.surface}, limit 10 mm"
+        return f"released {fmt_mm(m.release_height_m)} above the {env.surface}, limit 10 mm"
     if name == "rolls after release":
         mu_r = env.rolling_resistance
         on_slope = physics.rolling_slope_ratio(env.slope_deg, mu_r)
@@ -141,8 +127,8 @@ def check_numbers(scenario: Scenario, check: Check) -> str:
             return (f"slope tan {fmt_number(env.slope_deg)}° = {math.tan(math.radians(env.slope_deg)):.3f} "
                     f"against rolling resistance {fmt_number(mu_r)}")
         distance = physics.roll_distance_m(m.release_speed_mps, o.inertia_factor, mu_r)
-        return (f"let go at {fmt_number(m.release_speed_mps)} m/s it rolls {_cm(distance)}, "
-                f"{_cm(env.roll_tolerance_m)} tolerated")
+        return (f"let go at {fmt_number(m.release_speed_mps)} m/s it rolls {fmt_cm(distance)}, "
+                f"{fmt_cm(env.roll_tolerance_m)} tolerated")
     text = check.explanation
     return text.rsplit(":", 1)[0] if ":" in text else text
 

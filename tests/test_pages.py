@@ -289,10 +289,9 @@ def test_generate_button_writes_the_seed_preset(empty_workspace) -> None:
 def test_train_launch_and_cancel_through_the_page(full_workspace) -> None:
     """Start a short run (20 steps at most) on the embedded model from the form, see its first step
     logged and its progress on a fresh session, cancel it after that step."""
-    import time
 
     from physlab.cli import build_parser
-    from physlab.jobs import Job, process_alive
+    from physlab.jobs import Job
 
     if "train" not in build_parser()._subparsers._group_actions[0].choices:  # noqa: SLF001
         pytest.skip("the `physlab train` command is not in this checkout yet")
@@ -305,8 +304,20 @@ def test_train_launch_and_cancel_through_the_page(full_workspace) -> None:
     next(b for b in at.button if b.label == "Start training").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Training queued" in s.value for s in at.success)
-    (job_folder,) = list((results / "jobs").iterdir())
+    # Job folders only: the queue's lock file (.lock) lives beside them.
+    (job_folder,) = [p for p in (results / "jobs").iterdir() if p.is_dir()]
     job = Job.load(job_folder)
+    try:
+        _watch_and_cancel_from_a_fresh_session(job)
+    finally:
+        job.cancel()  # never leave a training process behind, whatever failed above
+
+
+def _watch_and_cancel_from_a_fresh_session(job) -> None:
+    import time
+
+    from physlab.jobs import process_alive
+
     deadline = time.time() + 60
     while job.state == "queued" and time.time() < deadline:
         time.sleep(0.5)

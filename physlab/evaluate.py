@@ -452,29 +452,20 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
 
 
 def list_evaluations(results_dir: str | Path | None = None) -> list[dict[str, Any]]:
-    """Evaluations on disk, newest first: eval_id, preset, split, mode, models, records, state."""
-    root = Path(results_dir or _default_results_dir()) / "evaluations"
-    if not root.is_dir():
-        return []
+    """Evaluations on disk, newest first: eval_id, preset, split, mode, models, records, state.
+
+    The same folder scan as the dashboard's (workspace.list_evaluations), as table rows.
+    """
+    from physlab.workspace import list_evaluations as scan
+
     rows = []
-    for folder in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True):
-        cfg = _read_json(folder / "config.json")
-        status = _read_json(folder / "status.json")
+    for ev in scan(Path(results_dir or _default_results_dir()) / "evaluations"):
         rows.append({
-            "eval_id": folder.name,
-            "preset": cfg.get("preset"), "split": cfg.get("split"), "mode": cfg.get("mode"),
-            "models": cfg.get("models", []),
-            "records": len(read_records(folder / "records.jsonl")),
-            "state": status.get("state") or ("done" if (folder / "summary.json").is_file() else "unknown"),
-            "has_summary": (folder / "summary.json").is_file(),
+            "eval_id": ev.eval_id,
+            "preset": ev.config.get("preset"), "split": ev.config.get("split"), "mode": ev.config.get("mode"),
+            "models": ev.config.get("models", []),
+            "records": len(read_records(ev.path / "records.jsonl")),
+            "state": ev.status.get("state") or ("done" if ev.summary is not None else "unknown"),
+            "has_summary": ev.summary is not None,
         })
     return rows
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-

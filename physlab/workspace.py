@@ -193,15 +193,26 @@ class RunInfo:
 
 
 def read_status(folder: Path) -> dict[str, Any]:
-    """status.json of a run or job folder; a plain-text `status` file (one word) is accepted too."""
+    """status.json of a run, job or evaluation folder; a plain-text `status` file (one word) is
+    accepted too. A queued or running state whose process is gone (killed before it could write
+    its end state) reads as failed, as physlab.jobs reports its own jobs."""
     data = read_json(folder / "status.json")
     if data is not None:
-        return data
+        return _dead_is_failed(data)
     try:
         word = (folder / "status").read_text().strip()
     except OSError:
         return {}
     return read_json(folder / "status") or ({"state": word} if word else {})
+
+
+def _dead_is_failed(status: dict[str, Any]) -> dict[str, Any]:
+    from physlab.jobs import process_alive
+
+    if status.get("state") in ACTIVE_STATES and status.get("pid") and \
+            not process_alive(status["pid"], status.get("proc_start")):
+        return {**status, "state": "failed", "error": status.get("error") or "process died without recording its end"}
+    return status
 
 
 def _run_state(folder: Path, status: dict[str, Any]) -> str:

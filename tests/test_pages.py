@@ -404,3 +404,19 @@ def test_train_page_reattaches_to_a_running_run(full_workspace) -> None:
     assert bars[0].proto.value == 25  # 5 of 20 steps
     assert "step 5 of 20" in bars[0].proto.text
     assert any("run-live" in c.proto.spec and "Training loss" in c.proto.spec for c in charts_of(at))
+
+
+def test_a_running_state_whose_process_died_reads_as_failed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from physlab import workspace as ws
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    (tmp_path / "status.json").write_text(json.dumps({"state": "running", "pid": proc.pid}))
+    status = ws.read_status(tmp_path)
+    assert status["state"] == "failed" and "died" in status["error"]
+    (tmp_path / "status.json").write_text(json.dumps({"state": "running", "pid": os.getpid()}))
+    assert ws.read_status(tmp_path)["state"] == "running"  # a live process keeps its state

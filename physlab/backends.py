@@ -17,6 +17,7 @@ CLI's --help and the dashboard start fast.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -25,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from physlab.models import accepts_logits_to_keep, cache_kwarg_name, output_cache
 
 SPEC_FORMS = (
     "base (the embedded base model, zero-shot)",
@@ -52,6 +55,10 @@ class Backend:
 
     def score(self, prompts: list[str]) -> list[dict[str, float]]:
         raise NotImplementedError(f"{self.name} gives no token likelihoods; use mode 'generate'")
+
+    def prepare(self, prompts: list[str]) -> None:
+        """Shown every prompt of an evaluation before the first batch; a backend may cache what
+        they share (TransformersBackend: the common prompt prefix). Optional; does nothing here."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -152,9 +159,13 @@ class TransformersBackend(Backend):
 
     def __init__(self, model: str = "embedded", adapter: str | Path | None = None,
                  batch_size: int = 8, device: str | None = None, name: str | None = None,
-                 loaded: tuple[Any, Any] | None = None) -> None:
+                 loaded: tuple[Any, Any] | None = None, precision: str = "auto") -> None:
+        from physlab.models import PRECISIONS, resolve_precision
+
         if batch_size < 1:
             raise BackendError(f"batch_size must be >= 1 (got {batch_size})")
+        if precision not in PRECISIONS:
+            raise BackendError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
         self.model_name = model
         self.adapter = str(adapter) if adapter else None
         self.batch_size = batch_size
@@ -166,7 +177,24 @@ class TransformersBackend(Backend):
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._answer_ids: dict[str, list[int]] | None = None
-        self._cache_kwarg = _cache_kwarg_name(self.model)
+        self._cache_kwarg = cache_kwarg_name(self.model)
+        # bf16 autocast on CPUs with native bf16 halves the time of every forward pass (the
+        # weights stay float32; training runs the same autocast, so scores see its numerics).
+        # On a GPU the weights are bf16 already (models.dtype_for).
+        self.precision = resolve_precision(precision, str(self.model.device))
+        self._keep_last_logits = accepts_logits_to_keep(self.model)
+        # The prompt prefix every prompt shares (chat template, system turn, instruction,
+        # few-shot examples): its token ids and KV cache, computed once (see _shared_prefix).
+        self._prefix: tuple[tuple[int, ...], Any] | None = None
+
+    def _autocast(self):
+        import contextlib
+
+        import torch
+
+        if self.precision == "bf16" and self.model.device.type == "cpu":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     # -- tokenization
     def _encode_prompt(self, prompt: str) -> list[int]:
@@ -193,7 +221,7 @@ class TransformersBackend(Backend):
         for start in range(0, len(prompts), self.batch_size):
             rows = [self._encode_prompt(p) for p in prompts[start:start + self.batch_size]]
             ids, mask = self._left_pad(rows)
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 out = self.model.generate(
                     input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
                     do_sample=False, temperature=None, top_p=None, top_k=None,
@@ -213,18 +241,57 @@ class TransformersBackend(Backend):
         return self._answer_ids
 
     def score(self, prompts: list[str]) -> list[dict[str, float]]:
+        rows = [self._encode_prompt(p) for p in prompts]
+        prefix = self._shared_prefix(rows)
         results: list[dict[str, float]] = []
-        for start in range(0, len(prompts), self.batch_size):
-            for log_yes, log_no, modes in self._score_batch(prompts[start:start + self.batch_size]):
+        for start in range(0, len(rows), self.batch_size):
+            for log_yes, log_no, modes in self._score_batch(rows[start:start + self.batch_size], prefix):
                 results.append(combine_answer_logprobs(log_yes, log_no, modes))
         return results
 
-    def _score_batch(self, prompts: list[str]) -> list[tuple[float, float, dict[str, float]]]:
+    def prepare(self, prompts: list[str]) -> None:
+        if len(prompts) > 1:
+            self._shared_prefix([self._encode_prompt(p) for p in prompts])
+
+    def _shared_prefix(self, rows: list[list[int]]) -> int:
+        """Length of the token prefix whose KV cache score() reuses for these rows (0: none).
+
+        Every physlab prompt starts with the same ~140 tokens (chat template, system turn,
+        instruction; the few-shot baseline adds its examples), more than half of a prompt.
+        Their keys and values are computed once and reused for every row and batch: the
+        largest saving in score mode. The cached prefix is kept while it still begins every
+        row; otherwise it is rebuilt from the rows' longest common prefix, leaving each row at
+        least one token of its own (its last position gives the first answer token's logits).
+        """
+        import torch
+
+        shortest = min(len(r) for r in rows)
+        if self._prefix is not None:
+            key = self._prefix[0]
+            if len(key) < shortest and all(tuple(r[:len(key)]) == key for r in rows):
+                return len(key)
+        if len(rows) < 2:
+            return 0  # one prompt alone says nothing about what later prompts share
+        length = 0
+        while length < shortest - 1 and all(r[length] == rows[0][length] for r in rows):
+            length += 1
+        if length < MIN_SHARED_PREFIX:
+            return 0
+        key = tuple(rows[0][:length])
+        with torch.no_grad(), self._autocast():
+            out = self.model(input_ids=torch.tensor([key], device=self.model.device), use_cache=True)
+        self._prefix = (key, output_cache(out))
+        return length
+
+    def _score_batch(self, rows: list[list[int]], prefix: int = 0) -> list[tuple[float, float, dict[str, float]]]:
         """(log P(YES token), log P(NO token), summed log-likelihood of each mode) per prompt.
 
-        Up to three forward passes share one KV cache, so scoring costs little more than
-        reading the prompt once (instead of eight prompt+answer sequences):
-        1. the prompts (left-padded): logits for the first answer token;
+        `rows` are encoded prompts; their first `prefix` tokens are the cached shared prefix
+        (self._prefix), so only the rest of each prompt is computed. Up to three forward
+        passes share one KV cache, so scoring costs little more than reading the prompt once
+        (instead of eight prompt+answer sequences):
+        1. the prompts' own tokens (left-padded after the shared prefix, which needs explicit
+           position ids): logits for the first answer token at the last position only;
         2. the prefix the seven YES answers share (8 tokens), same rows: the decision token
            when it is not the first, and every mode's first token at the last position;
         3. only for modes of several tokens (sloshing, rolling_away): the cache repeated once
@@ -233,25 +300,32 @@ class TransformersBackend(Backend):
         import torch
 
         plan = plan_answers(self.answer_token_ids())
-        rows = [self._encode_prompt(p) for p in prompts]
         n_rows = len(rows)
-        ids, mask = self._left_pad(rows)
+        ids, mask = self._left_pad([r[prefix:] for r in rows])
         device = ids.device
-        prompt_len = mask.sum(-1)  # real tokens per row
         shared = plan.shared
-        with torch.no_grad():
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
-                             use_cache=True)
-            cache = _output_cache(out)
+        extra: dict[str, Any] = {"logits_to_keep": 1} if self._keep_last_logits else {}
+        if prefix:
+            cache = copy.deepcopy(self._prefix[1])
+            cache.batch_repeat_interleave(n_rows)
+            extra[self._cache_kwarg] = cache
+            # Rows read [shared prefix][padding][own tokens]; the mask hides the padding.
+            mask = torch.cat([torch.ones(n_rows, prefix, dtype=mask.dtype, device=device), mask], dim=1)
+        prompt_len = mask.sum(-1)  # real tokens per row, the shared prefix included
+        own = mask[:, prefix:]
+        with torch.no_grad(), self._autocast():
+            out = self.model(input_ids=ids, attention_mask=mask, position_ids=prefix + (own.cumsum(-1) - 1).clamp(min=0),
+                             use_cache=True, **extra)
+            cache = output_cache(out)
             # logp[p]: log-probabilities for YES-prefix token p (p = 0 .. shared), [rows, vocab]
             logp = [torch.log_softmax(out.logits[:, -1].float(), dim=-1)]
             if shared > 0:
-                prefix = torch.tensor([list(plan.yes_ids[0][:shared])] * n_rows, device=device)
-                mask = torch.cat([mask, torch.ones_like(prefix)], dim=1)
-                out = self.model(input_ids=prefix, attention_mask=mask, use_cache=True,
+                yes_prefix = torch.tensor([list(plan.yes_ids[0][:shared])] * n_rows, device=device)
+                mask = torch.cat([mask, torch.ones_like(yes_prefix)], dim=1)
+                out = self.model(input_ids=yes_prefix, attention_mask=mask, use_cache=True,
                                  position_ids=prompt_len[:, None] + torch.arange(shared, device=device)[None],
                                  **{self._cache_kwarg: cache})
-                cache = _output_cache(out)
+                cache = output_cache(out)
                 step = torch.log_softmax(out.logits.float(), dim=-1)
                 logp += [step[:, i] for i in range(shared)]
             d = plan.decision
@@ -293,7 +367,7 @@ class TransformersBackend(Backend):
         token_logp: dict[str, list[float]] = {}
         for label, seq in self.answer_token_ids().items():
             full = torch.tensor([prompt_ids + list(seq)], device=self.model.device)
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 logp = torch.log_softmax(self.model(input_ids=full).logits[0].float(), dim=-1)
             token_logp[label] = [logp[len(prompt_ids) - 1 + i, t].item() for i, t in enumerate(seq)]
         d, shared = plan.decision, plan.shared
@@ -301,9 +375,8 @@ class TransformersBackend(Backend):
                                        {lab: sum(token_logp[lab][shared:]) for lab in plan.yes_labels})
 
 
-def _output_cache(out: Any) -> Any:
-    # transformers 5 names it `cache`; 4.x `past_key_values`.
-    return out.cache if "cache" in out else out.past_key_values
+# Shorter common prefixes are not worth a cache copy per batch.
+MIN_SHARED_PREFIX = 16
 
 
 # Adapter models loaded in this process, most recent last. models.load_model caches the plain
@@ -328,18 +401,6 @@ def load_cached(model: str, adapter: str | None = None, device: str | None = Non
     while len(_ADAPTERS) > _ADAPTERS_KEPT:
         _ADAPTERS.popitem(last=False)
     return loaded
-
-
-def _cache_kwarg_name(model: Any) -> str:
-    """transformers 5 renamed forward's `past_key_values` to `cache` (the old name still warns)."""
-    import inspect
-
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    try:
-        params = inspect.signature(base.forward).parameters
-    except (TypeError, ValueError):
-        return "past_key_values"
-    return "cache" if "cache" in params else "past_key_values"
 
 
 # --------------------------------------------------------------------------- Ollama
@@ -459,6 +520,9 @@ class FewShotBackend(Backend):
     def score(self, prompts: list[str]) -> list[dict[str, float]]:
         return self.inner.score([self.prefix + p for p in prompts])
 
+    def prepare(self, prompts: list[str]) -> None:
+        self.inner.prepare([self.prefix + p for p in prompts])
+
 
 class MajorityBackend(Backend):
     """A reference: always the most common training label (ties: alphabetical)."""
@@ -556,23 +620,25 @@ def _train_records(preset: str | None, data_dir: str | Path) -> list[dict]:
 
 def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path = "data",
                  runs_dir: str | Path = "results/runs", batch_size: int = 8, device: str | None = None,
-                 fewshot_k: int = 4, ollama_host_url: str | None = None) -> Backend:
-    """Build a backend from a spec: base, fewshot, majority, run:<id>, ollama:<name>, hf:<id or path>."""
+                 fewshot_k: int = 4, ollama_host_url: str | None = None, precision: str = "auto") -> Backend:
+    """Build a backend from a spec: base, fewshot, majority, run:<id>, ollama:<name>, hf:<id or path>.
+    `precision` applies to transformers models (TransformersBackend)."""
     spec = spec.strip()
     kind, _, arg = spec.partition(":")
     if spec == "base":
-        return TransformersBackend("embedded", batch_size=batch_size, device=device, name="base")
+        return TransformersBackend("embedded", batch_size=batch_size, device=device, name="base", precision=precision)
     if spec == "fewshot":
         examples = pick_fewshot_examples(_train_records(preset, data_dir), k=fewshot_k)
-        inner = TransformersBackend("embedded", batch_size=batch_size, device=device, name="base")
+        inner = TransformersBackend("embedded", batch_size=batch_size, device=device, name="base", precision=precision)
         return FewShotBackend(inner, examples, name="fewshot")
     if spec == "majority":
         return MajorityBackend([r["label"] for r in _train_records(preset, data_dir)])
     if kind == "run" and arg:
         base, adapter = resolve_run(arg, runs_dir)
-        return TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec)
+        return TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
+                                   precision=precision)
     if kind == "ollama" and arg:
         return OllamaBackend(arg, host=ollama_host_url)
     if kind == "hf" and arg:
-        return TransformersBackend(arg, batch_size=batch_size, device=device, name=spec)
+        return TransformersBackend(arg, batch_size=batch_size, device=device, name=spec, precision=precision)
     raise BackendError(f"unknown model spec '{spec}'; allowed forms: " + "; ".join(SPEC_FORMS))

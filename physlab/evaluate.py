@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from physlab.fileio import data_dir, results_dir, write_json_atomic
+from physlab.models import PRECISIONS
 
 MODES_OF_ANSWERING = ("generate", "score")
 SPLITS = ("train", "test", "ood", "boundary")
@@ -52,6 +53,7 @@ class EvalConfig:
     results_dir: str = field(default_factory=_default_results_dir)
     data_dir: str = field(default_factory=_default_data_dir)
     fewshot_k: int = 4  # worked examples for the 'fewshot' baseline
+    precision: str = "auto"  # transformers models: bf16 autocast, fp32, or auto (bf16 where the hardware has it)
 
     def __post_init__(self) -> None:
         if isinstance(self.models, str):
@@ -69,6 +71,8 @@ class EvalConfig:
             raise ValueError(f"limit: must be >= 1 or None for all (got {self.limit})")
         if self.batch_size < 1:
             raise ValueError(f"batch_size: must be >= 1 (got {self.batch_size})")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision: must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
         if self.max_new_tokens < 4:
             raise ValueError(f"max_new_tokens: must be >= 4 to hold an answer (got {self.max_new_tokens})")
         if not self.preset or "/" in self.preset:
@@ -275,7 +279,8 @@ def evaluate(config: EvalConfig, progress: bool = True, backends: dict[str, Any]
             if model not in backends:
                 backends[model] = make_backend(model, preset=config.preset, data_dir=config.data_dir,
                                                runs_dir=Path(config.results_dir) / "runs",
-                                               batch_size=config.batch_size, fewshot_k=config.fewshot_k)
+                                               batch_size=config.batch_size, fewshot_k=config.fewshot_k,
+                                               precision=config.precision)
             backend = backends[model]
             if config.mode == "score" and not backend.supports_score:
                 raise ValueError(f"model '{model}' gives no answer likelihoods, so it cannot run in mode "
@@ -298,6 +303,8 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc=f"{model} ({config.mode})", unit="scenario", disable=not progress)
+    if config.mode == "score":
+        backend.prepare([prompts[s["id"]] for s in todo])  # caches the prompt prefix all scenarios share
     try:
         for start in range(0, len(todo), config.batch_size):
             batch = todo[start:start + config.batch_size]

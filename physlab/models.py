@@ -190,6 +190,30 @@ def dtype_for(device: str):
     return torch.float32
 
 
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX on this CPU (Linux /proc/cpuinfo): bf16 matmuls run ~2x float32 there."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """'bf16' or 'fp32' for this device. bf16 means autocast: on the CPU the weights stay float32
+    (for training the LoRA weights and optimizer always do), only matmuls run in bf16."""
+    if precision != "auto":
+        return precision
+    import torch
+
+    if device.startswith("cuda"):
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_has_native_bf16() else "fp32"
+
+
 # --------------------------------------------------------------------------- loading
 
 # Base models loaded for inference in this process, keyed by (source, gguf file, device).
@@ -308,3 +332,36 @@ def encode_prompt(tokenizer: Any, prompt: str) -> list[int]:
     """Token ids of render_prompt(tokenizer, prompt), special tokens exactly once."""
     text = render_prompt(tokenizer, prompt)
     return list(tokenizer(text, add_special_tokens=not getattr(tokenizer, "chat_template", None)).input_ids)
+
+
+# --------------------------------------------------------------------------- forward-pass helpers
+
+
+def output_cache(out: Any) -> Any:
+    # transformers 5 names it `cache`; 4.x `past_key_values`.
+    return out.cache if "cache" in out else out.past_key_values
+
+
+def cache_kwarg_name(model: Any) -> str:
+    """transformers 5 renamed forward's `past_key_values` to `cache` (the old name still warns)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        params = inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def accepts_logits_to_keep(model: Any) -> bool:
+    """Whether forward() can skip the logits of every position but the last (transformers >= 4.45).
+    The prompt pass needs only the last position; the vocabulary projection of the others is
+    ~10% of its cost for SmolLM2 (49k vocabulary)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        return "logits_to_keep" in inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return False

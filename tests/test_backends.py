@@ -197,7 +197,8 @@ def test_fewshot_puts_worked_examples_before_the_question():
 def embedded():
     from physlab.backends import TransformersBackend
 
-    return TransformersBackend("embedded", batch_size=4)
+    # float32: the checks below compare two computations of the same numbers to 1e-4
+    return TransformersBackend("embedded", batch_size=4, precision="fp32")
 
 
 @pytest.mark.slow
@@ -249,3 +250,35 @@ def test_a_run_folder_loads_its_adapter_and_base_model(embedded, tmp_path):
     fast, base = student.score([prompt])[0], embedded.score([prompt])[0]
     assert max(abs(fast[k] - base[k]) for k in LABELS) < 1e-4
     assert student.generate([prompt], max_new_tokens=6) == embedded.generate([prompt], max_new_tokens=6)
+
+
+@pytest.mark.slow
+def test_the_shared_prompt_prefix_is_cached_and_rebuilt_when_prompts_change(embedded):
+    prompts = [build_prompt(d) for d in DESCRIPTIONS]
+    embedded.score(prompts)
+    # The chat template, system turn and instruction are computed once, not per prompt.
+    assert len(embedded._prefix[0]) > 100
+    other = ["Worked example: a full mug tips over on a tray.\n\n" + p for p in prompts]
+    for prompt, fast in zip(other, embedded.score(other), strict=True):
+        slow = embedded.reference_score(prompt)
+        assert max(abs(fast[k] - slow[k]) for k in LABELS) < 1e-4
+    assert "Worked example" in embedded.tokenizer.decode(list(embedded._prefix[0]))
+
+
+@pytest.mark.slow
+def test_bf16_scores_stay_close_to_float32(embedded):
+    from physlab.backends import TransformersBackend
+
+    bf16 = TransformersBackend("embedded", batch_size=4, precision="bf16",
+                               loaded=(embedded.model, embedded.tokenizer))
+    prompts = [build_prompt(d) for d in DESCRIPTIONS]
+    for low, full in zip(bf16.score(prompts), embedded.score(prompts), strict=True):
+        assert sum(low.values()) == pytest.approx(1.0, abs=1e-6)
+        assert max(abs(low[k] - full[k]) for k in LABELS) < 0.05
+
+
+def test_a_precision_outside_the_allowed_values_is_refused():
+    from physlab.backends import TransformersBackend
+
+    with pytest.raises(BackendError, match="precision must be one of auto, bf16, fp32"):
+        TransformersBackend("embedded", precision="fp8", loaded=(None, None))

@@ -142,9 +142,9 @@ def test_train_argv_round_trips_through_the_cli(workspace: Path) -> None:
 
 
 def test_precision_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(models, "cpu_has_native_bf16", lambda: True)
     assert training.resolve_precision("auto", "cpu") == "bf16"
-    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(models, "cpu_has_native_bf16", lambda: False)
     assert training.resolve_precision("auto", "cpu") == "fp32"
     assert training.resolve_precision("fp32", "cpu") == "fp32"
 
@@ -204,9 +204,46 @@ def test_trimmed_logits_give_the_same_loss() -> None:
     full = CompletionCollator(0)(features)
     trimmed = CompletionCollator(0, trim_logits=True)(features)
     assert trimmed["logits_to_keep"] == 8 - 1 and trimmed["labels"].shape == (3, 7)
-    assert training.supports_logits_to_keep(model)
+    assert models.accepts_logits_to_keep(model)
     with torch.no_grad():
         torch.testing.assert_close(model(**trimmed).loss, model(**full).loss)
+
+
+def test_sharing_the_prompt_prefix_gives_the_same_loss_and_gradients() -> None:
+    """The prefix every example shares is computed once per step (with gradients) and its KV
+    cache repeated per row: loss and LoRA gradients must equal those of the full rows."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    base = LlamaForCausalLM(LlamaConfig(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                        num_attention_heads=4, num_key_value_heads=2))
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"]))
+    for name, param in model.named_parameters():  # LoRA B starts at 0; make the adapter matter
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.5)
+    prefix = [3, 4, 5, 6, 7]
+    features = [{"input_ids": prefix + [50, 51, 8, 9, 10], "labels": [-100] * 7 + [8, 9, 10]},
+                {"input_ids": prefix + [60, 61, 62, 63, 16, 17], "labels": [-100] * 9 + [16, 17]},
+                {"input_ids": prefix + [70, 22, 23], "labels": [-100] * 6 + [22, 23]}]
+    assert training.shared_prefix_length(features) == 5
+    assert training.shared_prefix_length(features[:1]) == 0
+
+    def loss_and_grads(inputs):
+        model.zero_grad()
+        loss = model(**inputs).loss
+        loss.backward()
+        return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+
+    full_loss, full_grads = loss_and_grads(CompletionCollator(0, trim_logits=True)(features))
+    shared = CompletionCollator(0, trim_logits=True, prefix_len=5)(features)
+    assert shared["input_ids"].shape == (3, 6) and shared["attention_mask"].shape == (3, 11)
+    assert int(shared["attention_mask"].sum()) == sum(len(f["input_ids"]) for f in features)  # tokens seen
+    shared_loss, shared_grads = loss_and_grads(training.with_shared_prefix(model, shared, prefix))
+    torch.testing.assert_close(shared_loss, full_loss)
+    for name, grad in full_grads.items():
+        torch.testing.assert_close(shared_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)
 
 
 # ---------------------------------------------------------------------------- real training (slow)

@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass (default: 8)")
     ev.add_argument("--max-new-tokens", type=int, default=64, help="generate mode: tokens per answer (default: 64)")
     ev.add_argument("--fewshot-k", type=int, default=4, help="worked examples for 'fewshot' (default: 4)")
+    ev.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
+                    help="transformers models: bf16 autocast, fp32, or auto = bf16 on GPUs and on CPUs with "
+                         "native bf16, about 2x faster there (default: auto)")
     ev.add_argument("--eval-id", default=None, help="folder name under results/evaluations (default: <preset>-<split>-<time>)")
     ev.add_argument("--background", action="store_true", help="run as a background job and return at once")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -70,7 +73,7 @@ def _config_from_args(args: argparse.Namespace):
 
     return EvalConfig(preset=args.preset, split=args.split, models=args.models, mode=args.mode,
                       limit=args.limit, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
-                      eval_id=args.eval_id, fewshot_k=args.fewshot_k)
+                      eval_id=args.eval_id, fewshot_k=args.fewshot_k, precision=args.precision)
 
 
 def _job_argv(config) -> list[str]:
@@ -78,7 +81,7 @@ def _job_argv(config) -> list[str]:
     argv = ["evaluate", "--preset", config.preset, "--split", config.split, "--models", ",".join(config.models),
             "--mode", config.mode, "--batch-size", str(config.batch_size),
             "--max-new-tokens", str(config.max_new_tokens), "--fewshot-k", str(config.fewshot_k),
-            "--eval-id", str(config.eval_id), "--quiet"]
+            "--precision", config.precision, "--eval-id", str(config.eval_id), "--quiet"]
     if config.limit is not None:
         argv += ["--limit", str(config.limit)]
     return argv

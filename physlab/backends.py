@@ -166,35 +166,28 @@ class TransformersBackend(Backend):
             raise BackendError(f"batch_size must be >= 1 (got {batch_size})")
         if precision not in PRECISIONS:
             raise BackendError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
+        from physlab.models import default_device
+
         self.model_name = model
         self.adapter = str(adapter) if adapter else None
         self.batch_size = batch_size
         self.name = name or (f"{model}+{Path(self.adapter).name}" if self.adapter else model)
-        if loaded is None:
-            loaded = load_cached(model, self.adapter, device)
+        # bf16 weights on GPUs and on CPUs with native bf16: every forward pass about twice as
+        # fast as float32 there (bench/eval_speed.py); training's autocast computes in bf16 too.
+        self.precision = resolve_precision(precision, device or default_device())
+        if loaded is None:  # else used as given, in its own dtype
+            dtype = "bfloat16" if self.precision == "bf16" else "float32"
+            loaded = load_cached(model, self.adapter, device, dtype)
         self.model, self.tokenizer = loaded
         self.model.eval()
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._answer_ids: dict[str, list[int]] | None = None
         self._cache_kwarg = cache_kwarg_name(self.model)
-        # bf16 autocast on CPUs with native bf16 halves the time of every forward pass (the
-        # weights stay float32; training runs the same autocast, so scores see its numerics).
-        # On a GPU the weights are bf16 already (models.dtype_for).
-        self.precision = resolve_precision(precision, str(self.model.device))
         self._keep_last_logits = accepts_logits_to_keep(self.model)
         # The prompt prefix every prompt shares (chat template, system turn, instruction,
         # few-shot examples): its token ids and KV cache, computed once (see _shared_prefix).
         self._prefix: tuple[tuple[int, ...], Any] | None = None
-
-    def _autocast(self):
-        import contextlib
-
-        import torch
-
-        if self.precision == "bf16" and self.model.device.type == "cpu":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
 
     # -- tokenization
     def _encode_prompt(self, prompt: str) -> list[int]:
@@ -221,7 +214,7 @@ class TransformersBackend(Backend):
         for start in range(0, len(prompts), self.batch_size):
             rows = [self._encode_prompt(p) for p in prompts[start:start + self.batch_size]]
             ids, mask = self._left_pad(rows)
-            with torch.no_grad(), self._autocast():
+            with torch.no_grad():
                 out = self.model.generate(
                     input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
                     do_sample=False, temperature=None, top_p=None, top_k=None,
@@ -278,7 +271,7 @@ class TransformersBackend(Backend):
         if length < MIN_SHARED_PREFIX:
             return 0
         key = tuple(rows[0][:length])
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad():
             out = self.model(input_ids=torch.tensor([key], device=self.model.device), use_cache=True)
         self._prefix = (key, output_cache(out))
         return length
@@ -313,7 +306,7 @@ class TransformersBackend(Backend):
             mask = torch.cat([torch.ones(n_rows, prefix, dtype=mask.dtype, device=device), mask], dim=1)
         prompt_len = mask.sum(-1)  # real tokens per row, the shared prefix included
         own = mask[:, prefix:]
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad():
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=prefix + (own.cumsum(-1) - 1).clamp(min=0),
                              use_cache=True, **extra)
             cache = output_cache(out)
@@ -367,7 +360,7 @@ class TransformersBackend(Backend):
         token_logp: dict[str, list[float]] = {}
         for label, seq in self.answer_token_ids().items():
             full = torch.tensor([prompt_ids + list(seq)], device=self.model.device)
-            with torch.no_grad(), self._autocast():
+            with torch.no_grad():
                 logp = torch.log_softmax(self.model(input_ids=full).logits[0].float(), dim=-1)
             token_logp[label] = [logp[len(prompt_ids) - 1 + i, t].item() for i, t in enumerate(seq)]
         d, shared = plan.decision, plan.shared
@@ -381,22 +374,23 @@ MIN_SHARED_PREFIX = 16
 
 # Adapter models loaded in this process, most recent last. models.load_model caches the plain
 # base model itself; each adapter gets a private ~0.5 GB copy, so only the last two are kept.
-_ADAPTERS: OrderedDict[tuple[str, str, str | None], tuple[Any, Any]] = OrderedDict()
+_ADAPTERS: OrderedDict[tuple[str, str, str | None, str | None], tuple[Any, Any]] = OrderedDict()
 _ADAPTERS_KEPT = 2
 
 
-def load_cached(model: str, adapter: str | None = None, device: str | None = None) -> tuple[Any, Any]:
+def load_cached(model: str, adapter: str | None = None, device: str | None = None,
+                dtype: str | None = None) -> tuple[Any, Any]:
     """models.load_model, without reloading: 'base' and 'fewshot' share one copy, and repeated
     predict() calls with the same run do not reload (~15 s each on a CPU)."""
     from physlab.models import load_model
 
     if adapter is None:
-        return load_model(model, device=device)
-    key = (model, adapter, device)
+        return load_model(model, device=device, dtype=dtype)
+    key = (model, adapter, device, dtype)
     if key in _ADAPTERS:
         _ADAPTERS.move_to_end(key)
         return _ADAPTERS[key]
-    loaded = load_model(model, adapter=adapter, device=device)
+    loaded = load_model(model, adapter=adapter, device=device, dtype=dtype)
     _ADAPTERS[key] = loaded
     while len(_ADAPTERS) > _ADAPTERS_KEPT:
         _ADAPTERS.popitem(last=False)

@@ -273,7 +273,8 @@ def evaluate(config: EvalConfig, progress: bool = True, backends: dict[str, Any]
     write_json_atomic(out / "status.json", {"state": "running", "pid": os.getpid(), "started": _now()})
     try:
         for model in config.models:
-            todo = [s for s in scenarios if (model, s["id"]) not in done]
+            # Prompts of similar length batch together: every padded token costs a real one's time.
+            todo = sorted((s for s in scenarios if (model, s["id"]) not in done), key=lambda s: len(prompts[s["id"]]))
             if not todo:
                 continue
             if model not in backends:

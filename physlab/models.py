@@ -216,13 +216,15 @@ def resolve_precision(precision: str, device: str) -> str:
 
 # --------------------------------------------------------------------------- loading
 
-# Base models loaded for inference in this process, keyed by (source, gguf file, device).
+# Base models loaded for inference in this process, keyed by (source, gguf file, device, dtype).
 # Training and adapters modify a model in place (peft injects layers), so they get a copy.
-_BASE_CACHE: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
+_BASE_CACHE: dict[tuple[str, str | None, str, str], tuple[Any, Any]] = {}
 _CACHE_LOCK = threading.Lock()
+DTYPES = ("float32", "bfloat16")
 
 
-def _load_base(resolved: ResolvedModel, device: str) -> tuple[Any, Any]:
+def _load_base(resolved: ResolvedModel, device: str, dtype: str) -> tuple[Any, Any]:
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs = _from_pretrained_kwargs(resolved)
@@ -236,7 +238,7 @@ def _load_base(resolved: ResolvedModel, device: str) -> tuple[Any, Any]:
         model_kwargs["quantization_config"] = GgufConfig(gguf_file=resolved.gguf_file, dequantize=True)
     try:
         tokenizer = AutoTokenizer.from_pretrained(resolved.source, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(resolved.source, dtype=dtype_for(device), **model_kwargs)
+        model = AutoModelForCausalLM.from_pretrained(resolved.source, dtype=getattr(torch, dtype), **model_kwargs)
     except (OSError, ValueError) as err:
         raise _not_loadable(resolved, err) from None
     model.to(device)
@@ -258,10 +260,14 @@ def load_model(
     device: str | None = None,
     for_training: bool = False,
     cache: bool = True,
+    dtype: str | None = None,
 ) -> tuple[Any, Any]:
     """(model, tokenizer) for a model name (see resolve_model), optionally with a LoRA adapter.
 
-    device: "cuda" (bf16 when supported) or "cpu" (float32); default_device() when None.
+    device: "cuda" or "cpu"; default_device() when None.
+    dtype: "float32" or "bfloat16" weights; None: dtype_for(device) (bf16 on a GPU that has it,
+    float32 on the CPU, which training needs for its master weights). A dtype not cached yet is
+    converted from a cached copy in another dtype when there is one (no second ~15 s load).
     for_training: a private copy the caller may wrap with peft and train (train mode).
     adapter: a folder written by peft's save_pretrained (a run folder), applied on top of a
     private copy of the base model. The plain base model is cached per process (`cache`), so
@@ -275,12 +281,24 @@ def load_model(
             f"adapter {str(adapter)!r} not found: expected a folder with adapter_config.json "
             f"(a finished run under results/runs/<run_id>/)"
         )
-    key = (resolved.source, resolved.gguf_file, device)
+    dtype = dtype or str(dtype_for(device)).removeprefix("torch.")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: must be one of {', '.join(DTYPES)} (got {dtype!r})")
+    key = (resolved.source, resolved.gguf_file, device, dtype)
     private = for_training or adapter_path is not None
     with _CACHE_LOCK:
         cached = _BASE_CACHE.get(key) if cache else None
-        if cached is None:
-            loaded = _load_base(resolved, device)
+        # Converting down (float32 -> bfloat16) is exact enough; never up from a bf16 copy.
+        other = _BASE_CACHE.get((*key[:3], "float32")) if cache and dtype != "float32" else None
+        if cached is None and other is not None:
+            import torch
+
+            loaded = (copy.deepcopy(other[0]).to(getattr(torch, dtype)), copy.deepcopy(other[1]))
+            if not private:
+                _BASE_CACHE[key] = loaded
+            model, tokenizer = loaded
+        elif cached is None:
+            loaded = _load_base(resolved, device, dtype)
             if cache and not private:
                 _BASE_CACHE[key] = loaded
             model, tokenizer = loaded

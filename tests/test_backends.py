@@ -244,7 +244,7 @@ def test_a_run_folder_loads_its_adapter_and_base_model(embedded, tmp_path):
                                 LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"]))
     peft_model.save_pretrained(run)
     (run / "manifest.json").write_text(json.dumps({"base_model": "embedded"}))
-    student = make_backend("run:fresh", runs_dir=tmp_path / "runs", batch_size=2)
+    student = make_backend("run:fresh", runs_dir=tmp_path / "runs", batch_size=2, precision="fp32")
     assert student.name == "run:fresh" and hasattr(student.model, "peft_config")
     prompt = build_prompt(DESCRIPTIONS[0])
     fast, base = student.score([prompt])[0], embedded.score([prompt])[0]
@@ -269,8 +269,8 @@ def test_the_shared_prompt_prefix_is_cached_and_rebuilt_when_prompts_change(embe
 def test_bf16_scores_stay_close_to_float32(embedded):
     from physlab.backends import TransformersBackend
 
-    bf16 = TransformersBackend("embedded", batch_size=4, precision="bf16",
-                               loaded=(embedded.model, embedded.tokenizer))
+    bf16 = TransformersBackend("embedded", batch_size=4, precision="bf16")
+    assert str(bf16.model.dtype) == "torch.bfloat16" and str(embedded.model.dtype) == "torch.float32"
     prompts = [build_prompt(d) for d in DESCRIPTIONS]
     for low, full in zip(bf16.score(prompts), embedded.score(prompts), strict=True):
         assert sum(low.values()) == pytest.approx(1.0, abs=1e-6)

@@ -407,6 +407,18 @@ def git_commit() -> str | None:
         return None
 
 
+def peak_memory_mb(device: str) -> float:
+    """Peak GPU memory allocated by torch on CUDA; on the CPU this process's peak resident set
+    (Linux ru_maxrss is in KiB), which includes the ~0.5 GB float32 model and Python itself."""
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
@@ -717,6 +729,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             "train_time_s": round(train_s, 2),
             "seconds_per_step": round(train_s / steps_this_session, 3),
             "wall_time_s": round(time.time() - wall_start, 2),
+            "peak_memory_mb": peak_memory_mb(device),
             "resumed_from": last_checkpoint,
             "finished_at": jobs.now_iso(),
         }

@@ -245,7 +245,9 @@ def test_a_run_folder_loads_its_adapter_and_base_model(embedded, tmp_path):
     peft_model.save_pretrained(run)
     (run / "manifest.json").write_text(json.dumps({"base_model": "embedded"}))
     student = make_backend("run:fresh", runs_dir=tmp_path / "runs", batch_size=2, precision="fp32")
-    assert student.name == "run:fresh" and hasattr(student.model, "peft_config")
+    assert student.name == "run:fresh"
+    assert not hasattr(student.model, "peft_config")  # merged into its own copy of the weights
+    assert student.model is not embedded.model
     prompt = build_prompt(DESCRIPTIONS[0])
     fast, base = student.score([prompt])[0], embedded.score([prompt])[0]
     assert max(abs(fast[k] - base[k]) for k in LABELS) < 1e-4
@@ -282,3 +284,30 @@ def test_a_precision_outside_the_allowed_values_is_refused():
 
     with pytest.raises(BackendError, match="precision must be one of auto, bf16, fp32"):
         TransformersBackend("embedded", precision="fp8", loaded=(None, None))
+
+
+@pytest.mark.slow
+def test_a_merged_adapter_answers_like_the_unmerged_peft_model(embedded, tmp_path):
+    """Students are served merged (as fast as the base model); merging must not change them."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from physlab.backends import TransformersBackend
+
+    torch.manual_seed(0)
+    peft_model = get_peft_model(copy.deepcopy(embedded.model),
+                                LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
+    for name, param in peft_model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.02)
+    run = tmp_path / "runs" / "trained"
+    peft_model.save_pretrained(run)
+    (run / "manifest.json").write_text(json.dumps({"base_model": "embedded"}))
+    merged = make_backend("run:trained", runs_dir=tmp_path / "runs", batch_size=2, precision="fp32")
+    unmerged = TransformersBackend("embedded", batch_size=2, loaded=(peft_model.eval(), embedded.tokenizer))
+    prompts = [build_prompt(d) for d in DESCRIPTIONS]
+    for a, b, base in zip(merged.score(prompts), unmerged.score(prompts), embedded.score(prompts), strict=True):
+        assert max(abs(a[k] - b[k]) for k in LABELS) < 1e-4
+        assert max(abs(a[k] - base[k]) for k in LABELS) > 1e-3  # the adapter does change the answers

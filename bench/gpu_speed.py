@@ -1,0 +1,169 @@
+"""GPU speed with models built from a config: the real shapes, random weights.
+
+Speed does not depend on the weights' values, and the GPU machine has no model hub and carries
+at most 64 MiB, so the 98 MB embedded model cannot travel. Two steps:
+
+1. Here, with the embedded model installed, write what the GPU machine needs (about 4 MB):
+   SmolLM2's tokenizer and the seed and standard data with their curricula.
+
+       .venv/bin/python bench/gpu_speed.py export --out bench/.gpu      # bench/.gpu is git-ignored
+
+2. On the GPU machine (device tool: carry bench/.gpu), for each shape:
+
+       PYTHONPATH=. python bench/gpu_speed.py run --assets bench/.gpu --shape qwen2.5-0.5b
+
+   builds the model from its config (random bf16 weights) into a local folder with the tokenizer,
+   runs the published recipe through physlab.train (180 examples, 3 epochs, LoRA r8 on q/v,
+   batch 4) and reports the wall time *including* loading the model from disk, tokens/s, peak
+   memory and the share of the GPU's peak bf16 throughput; then scores the standard test split
+   in score mode at several batch sizes. One JSON line per measurement.
+
+The Qwen2.5-0.5B shape reads SmolLM2's tokenizer (its ids fit the larger vocabulary), so
+sequence lengths differ a little from Qwen's own tokenizer's. The FLOP count is the usual
+estimate for LoRA training on frozen weights: 4 x (parameters in linear layers) per token
+(2 forward, 2 backward for activations; no weight gradients), attention scores not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SHAPES = {
+    # config.json values of HuggingFaceTB/SmolLM2-135M-Instruct and Qwen/Qwen2.5-0.5B
+    "smollm2-135m": ("llama", dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                                   num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192,
+                                   rope_theta=100000.0, rms_norm_eps=1e-5, tie_word_embeddings=True)),
+    "qwen2.5-0.5b": ("qwen2", dict(vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+                                   num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=32768,
+                                   rope_theta=1000000.0, rms_norm_eps=1e-6, tie_word_embeddings=True)),
+}
+# Dense bf16 peak of the cards the device tool lends (NVIDIA datasheets, SXM, without sparsity).
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0}
+
+
+def export(out: Path) -> None:
+    from physlab.models import load_model
+
+    _, tokenizer = load_model("embedded", device="cpu")
+    tokenizer.save_pretrained(out / "tokenizer")
+    for preset in ("seed", "standard"):
+        source = Path("data") / preset
+        (out / "data" / preset).mkdir(parents=True, exist_ok=True)
+        for name in ("curriculum.jsonl", "test.jsonl"):
+            if not (source / name).is_file():
+                raise SystemExit(f"{source / name} missing: run `physlab pipeline --preset {preset}` "
+                                 f"or `physlab data generate` + `physlab curriculum build` first")
+            shutil.copyfile(source / name, out / "data" / preset / name)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"wrote {out} ({size / 2**20:.1f} MiB)")
+
+
+def build_model(shape: str, tokenizer_dir: Path, folder: Path, device: str) -> int:
+    """A model of `shape` with random bf16 weights saved to `folder`; returns its parameters in
+    linear layers (the matmul work per token)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+    kind, values = SHAPES[shape]
+    config = (LlamaConfig if kind == "llama" else Qwen2Config)(**values)
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = (LlamaForCausalLM if kind == "llama" else Qwen2ForCausalLM)(config).to(torch.bfloat16)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tokenizer_dir).save_pretrained(folder)
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+
+
+def gpu_name() -> str:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+
+
+def peak_tflops(name: str) -> float | None:
+    return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
+
+
+def run(assets: Path, shape: str, batch_sizes: list[int], max_steps: int | None, n_eval: int) -> None:
+    import torch
+
+    from physlab.backends import make_backend
+    from physlab.datasets_io import read_split
+    from physlab.prompts import build_prompt
+    from physlab.train import TrainConfig, train
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    name = gpu_name()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / shape
+        linear_params = build_model(shape, assets / "tokenizer", folder, device)
+        if device == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        config = TrainConfig(preset="seed", data_dir=str(assets / "data"), base_model=str(folder),
+                             runs_dir=str(Path(tmp) / "runs"), run_id=f"gpu-{shape}", save_checkpoints=False,
+                             max_steps=max_steps)
+        start = time.perf_counter()
+        train(config, progress=False)
+        wall = time.perf_counter() - start
+        manifest = json.loads((Path(tmp) / "runs" / config.run_id / "manifest.json").read_text())
+        tokens = manifest["tokens_seen"]
+        achieved = 4 * linear_params * tokens / manifest["train_time_s"] / 1e12
+        peak = peak_tflops(name)
+        print(json.dumps({
+            "what": "train, published recipe", "shape": shape, "device": name, "steps": manifest["total_steps"],
+            "wall_s_including_model_load": round(wall, 2), "load_s": manifest["load_time_s"],
+            "train_s": manifest["train_time_s"], "s_per_step": manifest["seconds_per_step"],
+            "tokens_per_s": round(tokens / manifest["train_time_s"]), "peak_memory_mb": manifest["peak_memory_mb"],
+            "achieved_tflops": round(achieved, 2),
+            "share_of_peak_bf16": round(achieved / peak, 4) if peak else None,
+        }), flush=True)
+
+        records = read_split(assets / "data" / "standard" / "test.jsonl")[:n_eval]
+        prompts = sorted((build_prompt(r["description"]) for r in records), key=len)
+        for batch_size in batch_sizes:
+            backend = make_backend(f"hf:{folder}", batch_size=batch_size)
+            backend.prepare(prompts)
+            backend.score(prompts[:batch_size])  # warm-up: kernels, allocator
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            for first in range(0, len(prompts), batch_size):
+                backend.score(prompts[first:first + batch_size])
+            if device == "cuda":
+                torch.cuda.synchronize()
+            elapsed = time.perf_counter() - start
+            print(json.dumps({"what": "score mode", "shape": shape, "device": name, "batch_size": batch_size,
+                              "scenarios": len(prompts), "scenarios_per_s": round(len(prompts) / elapsed, 1)}),
+                  flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("export", help="write the tokenizer and data the GPU machine needs")
+    ex.add_argument("--out", type=Path, default=Path("bench/.gpu"))
+    rn = sub.add_parser("run", help="build a model from its config, train the published recipe, time scoring")
+    rn.add_argument("--assets", type=Path, default=Path("bench/.gpu"))
+    rn.add_argument("--shape", choices=sorted(SHAPES), default="qwen2.5-0.5b")
+    rn.add_argument("--batch-sizes", default="8,64,256")
+    rn.add_argument("--max-steps", type=int, default=None, help="stop training early (a smoke test on the CPU)")
+    rn.add_argument("--n-eval", type=int, default=660, help="standard test scenarios to score")
+    args = parser.parse_args(argv)
+    if args.command == "export":
+        export(args.out)
+    else:
+        run(args.assets, args.shape, [int(b) for b in args.batch_sizes.split(",")], args.max_steps, args.n_eval)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

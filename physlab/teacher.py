@@ -442,8 +442,11 @@ def _read_train(path: Path) -> list[dict]:
 
 def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: str | Path = "data",
                      out: str | Path | None = None, progress: bool = True,
-                     stats: CurriculumStats | None = None) -> Path:
+                     stats: CurriculumStats | None = None, answers_only: bool = False) -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
+
+    answers_only: targets without the REASONING line (the decision and the mode get the whole
+    gradient; BENCHMARKS.md, try 2), written to curriculum-answers.jsonl unless `out` is given.
 
     Returns the path. `stats` (optional) is filled with counts per label and teacher and the
     number of rejected LLM answers; with `progress` a bar and a summary go to stderr.
@@ -458,7 +461,11 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
     records = _read_train(train_path)
     stats = stats if stats is not None else CurriculumStats()
     examples = curriculum_examples(records, writer, stats, source=str(train_path), progress=progress)
-    out_path = Path(out) if out is not None else train_path.parent / "curriculum.jsonl"
+    if answers_only:
+        for example in examples:
+            example["completion"] = prompts.format_answer(example["label"])
+    default_name = "curriculum-answers.jsonl" if answers_only else "curriculum.jsonl"
+    out_path = Path(out) if out is not None else train_path.parent / default_name
     write_jsonl_atomic(out_path, examples)
     if progress:
         print(f"wrote {out_path}: {stats.summary()}", file=sys.stderr)

@@ -193,6 +193,14 @@ def test_build_curriculum_with_the_physics_teacher(tiny_data: Path) -> None:
     assert path.read_bytes() == first
 
 
+def test_answer_only_curriculum_from_the_cli(tiny_data: Path) -> None:
+    assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--answers-only",
+                     "--quiet"]) == 0
+    rows = read_jsonl(tiny_data / "tiny" / "curriculum-answers.jsonl")
+    assert [r["completion"] for r in rows] == ["YES\nFAILURE_MODE: tipping", "NO\nFAILURE_MODE: none"]
+    assert not (tiny_data / "tiny" / "curriculum.jsonl").exists()  # the reasoning curriculum is another file
+
+
 def test_a_stored_label_that_physics_disagrees_with_fails_loudly(tmp_path: Path) -> None:
     bad = record(make("tip-1", **TIPPING))
     bad["label"] = "success"

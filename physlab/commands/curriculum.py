@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "openai:MODEL (PHYSLAB_OPENAI_BASE_URL, PHYSLAB_OPENAI_API_KEY)")
     build.add_argument("--data-dir", default="data", help="folder holding <preset>/train.jsonl (default: data)")
     build.add_argument("--out", default=None, help="output file (default: <data-dir>/<preset>/curriculum.jsonl)")
+    build.add_argument("--answers-only", action="store_true",
+                       help="targets without the REASONING line, written to <preset>/curriculum-answers.jsonl "
+                            "(train on it with --curriculum); the decision and mode get the whole gradient")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
     parser.set_defaults(func=lambda args: _help(parser))
@@ -39,7 +42,7 @@ def _build(args: argparse.Namespace) -> int:
     stats = CurriculumStats()
     try:
         path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
-                                progress=not args.quiet, stats=stats)
+                                progress=not args.quiet, stats=stats, answers_only=args.answers_only)
     except TeacherUnavailableError as err:
         print(f"physlab: error: {err}", file=sys.stderr)
         return 1

@@ -16,7 +16,8 @@ How parse_answer reads an answer (the rules a person can check by hand)
   "failure_mode -" and "Failure-Mode =" all read the same.
 * The *head* is the text before the first FAILURE_MODE / REASONING marker (the whole text
   when there is no marker). The decision is the first stand-alone "yes" or "no" in the
-  head; failing that, a phrase like "will fail" / "will not fail" / "succeeds" in the head.
+  head; failing that, a phrase like "will fail" / "will not fail" / "not going to fail" /
+  "succeeds" in the head.
 * The mode is read from the FAILURE_MODE field: a mode name or a synonym ("topples" ->
   tipping, "spills" -> sloshing, "falls out of the gripper" -> dropping, ...); "none",
   "n/a", "-" mean explicitly no mode. With no field (or a field naming nothing known) the
@@ -143,7 +144,7 @@ _REASONING_RE = re.compile(r"\breasoning\b[ \t]*[:=\-–—]|^[ \t]*reasoning\b"
 _DECISION_RE = re.compile(r"\b(?P<yes>yes)\b|\b(?P<no>no)\b", re.IGNORECASE)
 # Fallback when no yes/no: the earliest phrase wins, so "will not fail" beats its "fail".
 _PHRASE_RE = re.compile(
-    r"(?P<no>\bnot\s+fail|n't\s+fail|\bnever\s+fails?|\bsucceed(?:s|ed)?\b|\bsuccess(?:ful|fully)?\b"
+    r"(?P<no>(?:\bnot|n't)\s+(?:(?:going|expected|likely|about|set)\s+to\s+|ever\s+|really\s+)?fail|\bnever\s+fails?|\bsucceed(?:s|ed)?\b|\bsuccess(?:ful|fully)?\b"
     r"|\bsafe(?:ly)?\b)"
     r"|(?P<yes>\bfail(?:s|ed|ure)?\b)",
     re.IGNORECASE,

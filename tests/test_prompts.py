@@ -109,6 +109,8 @@ def test_format_then_parse_round_trips(label):
     ("NO", "success"),
     ("No, it will not tip over: the base is wide.", "success"),
     ("It will not fail; the grip is ample.", "success"),
+    ("Definitely not going to fail.", "success"),
+    ("It isn't expected to fail.", "success"),
     ("The manipulation will succeed.", "success"),
 ])
 def test_parser_reads_common_variants(text, label):

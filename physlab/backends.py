@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from physlab.models import accepts_logits_to_keep, cache_kwarg_name, output_cache
+from physlab.models import (
+    PRECISIONS,
+    accepts_logits_to_keep,
+    cache_kwarg_name,
+    common_prefix_length,
+    default_device,
+    output_cache,
+    resolve_precision,
+)
 
 SPEC_FORMS = (
     "base (the embedded base model, zero-shot)",
@@ -160,14 +168,10 @@ class TransformersBackend(Backend):
     def __init__(self, model: str = "embedded", adapter: str | Path | None = None,
                  batch_size: int = 8, device: str | None = None, name: str | None = None,
                  loaded: tuple[Any, Any] | None = None, precision: str = "auto") -> None:
-        from physlab.models import PRECISIONS, resolve_precision
-
         if batch_size < 1:
             raise BackendError(f"batch_size must be >= 1 (got {batch_size})")
         if precision not in PRECISIONS:
             raise BackendError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
-        from physlab.models import default_device
-
         self.model_name = model
         self.adapter = str(adapter) if adapter else None
         self.batch_size = batch_size
@@ -265,9 +269,7 @@ class TransformersBackend(Backend):
                 return len(key)
         if len(rows) < 2:
             return 0  # one prompt alone says nothing about what later prompts share
-        length = 0
-        while length < shortest - 1 and all(r[length] == rows[0][length] for r in rows):
-            length += 1
+        length = common_prefix_length(rows, shortest - 1)
         if length < MIN_SHARED_PREFIX:
             return 0
         key = tuple(rows[0][:length])

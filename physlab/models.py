@@ -203,8 +203,8 @@ def cpu_has_native_bf16() -> bool:
 
 
 def resolve_precision(precision: str, device: str) -> str:
-    """'bf16' or 'fp32' for this device. bf16 means autocast: on the CPU the weights stay float32
-    (for training the LoRA weights and optimizer always do), only matmuls run in bf16."""
+    """'bf16' or 'fp32' for this device. Training reads bf16 as autocast (float32 master weights on
+    the CPU, LoRA weights and optimizer always float32); inference as bf16 weights."""
     if precision != "auto":
         return precision
     import torch
@@ -383,3 +383,13 @@ def accepts_logits_to_keep(model: Any) -> bool:
         return "logits_to_keep" in inspect.signature(base.forward).parameters
     except (TypeError, ValueError):
         return False
+
+
+def common_prefix_length(rows: list[list[int]], limit: int) -> int:
+    """How many leading token ids all rows share, at most `limit`: the prefix whose KV cache
+    training (train.with_shared_prefix) and scoring (TransformersBackend) compute only once."""
+    first = rows[0]
+    length = 0
+    while length < limit and all(row[length] == first[length] for row in rows):
+        length += 1
+    return length

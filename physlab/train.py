@@ -37,11 +37,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from physlab import jobs
 from physlab.fileio import write_json_atomic
-from physlab.models import (  # noqa: F401 (cpu_has_native_bf16, resolve_precision: re-exported)
+from physlab.models import (
     PRECISIONS,
     accepts_logits_to_keep,
     cache_kwarg_name,
-    cpu_has_native_bf16,
+    common_prefix_length,
     output_cache,
     resolve_precision,
 )
@@ -78,7 +78,7 @@ class TrainConfig(BaseModel):
     save_checkpoints: bool = Field(True, description="Save a checkpoint (adapter + optimizer) at each epoch end so --resume can continue.")
     logging_steps: int = Field(1, description="Write a metrics.jsonl line every this many optimizer steps.")
     precision: str = Field("auto", description="Matmul precision: bf16 (autocast; float32 master weights), fp32, or auto = bf16 on a GPU that supports it and on CPUs with native bf16 (AVX512-BF16 / AMX, about 2x faster there), else fp32.")
-    share_prefix: bool = Field(True, description="Compute the prompt prefix every example shares (chat template, system turn, instruction: ~140 tokens) once per step instead of once per example; the same loss, ~1.5-2x faster. Off under several processes.")
+    share_prefix: bool = Field(True, description="Compute the prompt prefix every example shares (chat template, system turn, instruction: ~127 tokens) once per step instead of once per example; the same loss, 13% faster per step on the seed preset (BENCHMARKS.md). Off under several processes.")
     torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (all cores). Lower it when other work shares the CPU.")
 
     # ---- field checks: each message names the field and what is allowed
@@ -291,12 +291,8 @@ def shared_prefix_length(examples: list[dict[str, list[int]]]) -> int:
     predicts its first answer token (the loss needs that position's logits)."""
     if len(examples) < 2:
         return 0
-    first = examples[0]["input_ids"]
     limit = min(_first_label(e["labels"]) for e in examples) - 1
-    length = 0
-    while length < limit and all(e["input_ids"][length] == first[length] for e in examples):
-        length += 1
-    return length
+    return common_prefix_length([e["input_ids"] for e in examples], limit)
 
 
 class CompletionCollator:

@@ -7,10 +7,41 @@ never names the outcome or hints at it ("fragile", "too fast", "unstable", ...: 
 the numbers alone carry the answer, so a model has to learn the thresholds instead of
 keywords.
 
-Phrasing varies (several templates per sentence, some sentences move), chosen by the rng,
-so a student cannot key on one fixed sentence shape. The same rng seed gives the same text.
-Descriptions are kept short (about 60-130 words): every token is paid for in every training
-step on a CPU.
+Wording varies, chosen by the rng (the same seed gives the same text):
+  * sentence templates, several per sentence, in different orders and voices;
+  * synonyms for every quantity ("grip force", "clamping force", "squeeze", ...);
+  * units: g / kg, mm / cm / m, s / ms, m/s / mm/s / cm/s, m/s² / m/s^2, N / newtons;
+  * number styles: 0.35, .35, 3.5e-1 (rarely), thousands separators ("1,200 g");
+  * derived quantities: a radius instead of a diameter, the fill level as a liquid depth
+    (of a container whose height the text states), a slope as a percentage grade or as a
+    rise over a run;
+  * optional distractors without numbers (a colour, the robot's nickname, the workplace).
+Descriptions stay short (about 60-140 words): every token is paid for in training.
+
+Held-out wording. Every list of templates or synonyms (`Choices`, registered in `REGISTRY`)
+has a `train` part and, for lists of three or more, a `held` part (about a quarter to a
+third). `wording="train"` uses only the train parts; `wording="holdout"` prefers the held
+parts wherever a list has one, so the text reads in phrasings never seen in training;
+`wording="any"` draws from both. Units and number styles are never held out (a model must
+have seen grams to read grams). `heldout_markers()` lists a literal fragment of every held
+string, so a test can check that no train text contains one.
+
+Machine-readable quantities. `describe_with_quantities` also returns, for every physics
+quantity the text states, a SLOT name mapped to a Python arithmetic expression giving the
+value in SI units (slope in degrees), built only from the numbers as written in the text
+(thousands separators removed) plus unit-conversion arithmetic: "350 g" -> "350/1000",
+"radius 16 mm" -> diameter "2*(16/1000)", "8% grade" -> "atan(8/100)" (atan in degrees),
+"60 mm deep" in an "82 mm" tall container -> fill "(60/1000)/(82/1000)". `eval_expression`
+evaluates one. Slots (present exactly when the text states the quantity):
+  mass (kg); width, depth, height (m; round objects: width = depth = diameter, plus
+  `diameter`; a ball only gets `height` when it is not round, e.g. an egg); com_height (m);
+  fill (fraction); crush, grip (N); pad_mu; payload (kg); offset, pad_radius (m);
+  lift_accel, transport_accel (m/s²); ramp (s); clearance, tracking (m); speed (m/s);
+  reaction (s); brake (m/s²); release_height (m, only when > 0: a release in contact is
+  said in words); support_mu; slope (degrees, also a level "0°"); rolling_res;
+  release_speed (m/s, also "at rest (0 m/s)"); roll_tol (m).
+The gripper kind (contacts) and the rolling body (inertia) are carried by words:
+GRIPPER_WORDS and BODY_WORDS.
 
 Which numbers appear (the checks they feed):
   always          object, mass, size, accelerations, release height (dropping by release)
@@ -30,8 +61,12 @@ from __future__ import annotations
 import math
 import random
 import re
+from dataclasses import dataclass, field
+from string import Formatter
 
 from physlab.schema import Scenario
+
+WORDINGS = ("train", "holdout", "any")
 
 # Words that give the label away (or judge the motion) and must never appear in a
 # description. Matched as word starts, case-insensitive, so "fragile" also catches
@@ -105,6 +140,57 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# --------------------------------------------------------------------------- wording registry
+
+
+@dataclass(frozen=True)
+class Choices:
+    """One list of interchangeable templates or synonyms; `held` ones only outside training."""
+
+    name: str
+    train: tuple[str, ...]
+    held: tuple[str, ...] = ()
+
+    def options(self, wording: str) -> tuple[str, ...]:
+        if wording == "train":
+            return self.train
+        if wording == "holdout":
+            return self.held or self.train
+        return self.train + self.held
+
+
+REGISTRY: dict[str, Choices] = {}
+
+
+def _c(name: str, train: tuple[str, ...] | list[str], held: tuple[str, ...] | list[str] = ()) -> Choices:
+    if name in REGISTRY:
+        raise ValueError(f"wording list {name!r} registered twice")
+    REGISTRY[name] = choices = Choices(name, tuple(train), tuple(held))
+    return choices
+
+
+def _literal_parts(template: str) -> list[str]:
+    return [literal for literal, _, _, _ in Formatter().parse(template) if literal]
+
+
+def heldout_markers() -> dict[str, str]:
+    """{held string: its longest literal fragment}, e.g. "{f} of closing force" -> "of closing force"."""
+    return {held: max(_literal_parts(held), key=lambda s: len(s.strip())).strip()
+            for choices in REGISTRY.values() for held in choices.held}
+
+
+def heldout_patterns() -> dict[str, re.Pattern[str]]:
+    """{held string: a regex matching any text written from it} (placeholders match anything
+    short), so a test can scan train texts for every held-out template and synonym."""
+    patterns = {}
+    for choices in REGISTRY.values():
+        for held in choices.held:
+            parts = [re.escape(literal) + (".{1,60}?" if name is not None else "")
+                     for literal, name, _, _ in Formatter().parse(held)]
+            patterns[held] = re.compile("".join(parts))
+    return patterns
+
+
 # --------------------------------------------------------------------------- vocabulary
 
 # Material as an adjective; None where the object's name already says it (egg, tomato).
@@ -122,7 +208,361 @@ _ACTION_WORDS = {
     "stacking": "stacking", "bin_picking": "bin picking", "table_clearing": "table clearing",
     "packing": "packing",
 }
-_GRIPPER_WORDS = {"parallel_jaw": "parallel-jaw gripper", "three_finger": "three-finger gripper"}
+# The gripper kind sets the number of contacts (parallel-jaw 2, three-finger 3): words only.
+GRIPPER_WORDS: dict[str, Choices] = {
+    "parallel_jaw": _c("gripper.parallel_jaw", ["parallel-jaw gripper", "two-finger parallel gripper",
+                                                 "parallel gripper"], ["two-jaw parallel gripper"]),
+    "three_finger": _c("gripper.three_finger", ["three-finger gripper", "three-fingered hand",
+                                                 "three-finger hand"], ["tri-finger gripper"]),
+}
+# The rolling body sets the inertia factor: (shape, hollow) -> words.
+BODY_WORDS: dict[tuple[str, bool], Choices] = {
+    ("sphere", False): _c("body.solid_sphere", ["solid", "solid throughout"], ["solid all through"]),
+    ("sphere", True): _c("body.hollow_sphere", ["hollow", "a hollow shell"], ["hollow inside"]),
+    ("cylinder", False): _c("body.solid_cylinder", ["solid", "solid throughout"], ["solid all through"]),
+    ("cylinder", True): _c("body.thin_cylinder", ["thin-walled", "a thin-walled tube"],
+                           ["a thin-walled hollow tube"]),
+}
+_BODY_SENTENCE = _c("body.sentence", ["It is {body}.", "Its body is {body}.", "In build it is {body}."],
+                    ["As for its build, it is {body}."])
+
+# Distractors: no numbers, nothing about the physics.
+_COLOURS = _c("distractor.colour", ["red", "blue", "green", "white", "black", "grey"], ["teal", "amber"])
+_ROBOT_NAMES = ("Ada", "Otto", "Mira", "Juno", "Rex", "Iris")
+_PLACES = ("kitchen", "lab", "warehouse", "shop", "workshop")
+_DISTRACTOR = _c("distractor.sentence", [
+    "The robot doing this is nicknamed {name}.",
+    "The work cell is in a {place}.",
+    "The arm, called {name}, works in a {place}.",
+], ["Staff in the {place} refer to this robot as {name}."])
+
+# Notation for friction coefficients: "mu 0.6", "μ = 0.6", "0.6". A notation, like a unit,
+# is never held out.
+_MU = _c("mu.style", ["mu {v}", "μ = {v}", "μ {v}", "{v}"])
+_OF_MU = _c("mu.style.of", ["of {v}", "mu {v}", "μ = {v}"])
+
+# --------------------------------------------------------------------------- sentences (templates)
+
+_OBJECT_FIRST = _c("object.first", [
+    "The object is {thing}, {mass}, {size}.",
+    "The robot handles {thing} of {mass}, {size}.",
+    "Object: {thing}, {mass}, {size}.",
+    "{Thing} weighing {mass} ({size}) is to be moved.",
+    "This time it is {thing}: {size}, mass {mass}.",
+], [
+    "The item in question is {thing} with a mass of {mass}; {size}.",
+    "Up for handling: {thing}, {size}; it has a mass of {mass}.",
+])
+_ON_SIDE = _c("object.on_side", [", lying on its side", ", on its side", ", laid on its side"],
+              [", resting sideways"])
+_BOX_SIZE = _c("size.box", [
+    "{w} × {d} × {h} {u}",
+    "{w} × {d} × {h} {u} (w × d × h)",
+    "{w} {u} wide, {d} {u} deep and {h} {u} tall",
+    "width {w} {u}, depth {d} {u}, height {h} {u}",
+], ["a footprint of {w} by {d} {u} and a height of {h} {u}"])
+_ROUND_DIAMETER = _c("size.ball", ["{dia} in diameter", "diameter {dia}", "{dia} across", "radius {rad}"],
+                     ["a radius of {rad}", "measuring {dia} from side to side"])
+_EGG_SIZE = _c("size.egg", ["{dia} across and {h} tall", "diameter {dia}, height {h}",
+                            "radius {rad}, height {h}"], ["{h} from end to end and {dia} wide"])
+_LYING_SIZE = _c("size.lying", ["{dia} in diameter and {h} long", "diameter {dia}, length {h}",
+                                "radius {rad}, length {h}"], ["{h} in length with a {dia} diameter"])
+_UPRIGHT_SIZE = _c("size.upright", [
+    "{dia} across and {h} tall", "diameter {dia}, height {h}", "{h} tall with a {dia} diameter",
+    "radius {rad}, height {h}",
+], ["standing {h} high on a base {dia} wide", "{h} high, radius {rad}"])
+
+_COM_NOUN = _c("noun.com", ["centre of mass", "center of mass", "centre of mass"], ["centre of gravity"])
+_COM = _c("object.com", [
+    "Its {com_noun} is {com} above its base.",
+    "The {com_noun} sits {com} above the base.",
+    "{Com_noun} height: {com}.",
+], ["Measured from its base, the {com_noun} lies {com} up."])
+_FILL_PHRASE = _c("fill.phrase", ["{p}% of its height", "{f} of its height", "a depth of {depth}"],
+                  ["{p}% of the container height", "a liquid level {depth} above the inside bottom"])
+_FILL = _c("object.fill", [
+    "It is open and filled with liquid to {fill}.",
+    "Liquid fills the open container to {fill}.",
+    "It holds liquid up to {fill}, with no lid.",
+], ["Its open top shows liquid standing at {fill}."])
+_CRUSH = _c("object.crush", [
+    "It is damaged by a squeeze above about {c}.",
+    "A squeeze above about {c} damages it.",
+    "It takes damage from more than about {c} of squeeze.",
+    "Its damage threshold is about {c} of squeeze.",
+], ["Squeezing it with over roughly {c} would deform it.",
+    "Beyond about {c} of pinch it gets dented."])
+
+_GRIP = _c("grip.phrase", ["a grip force of {f}", "{f} of clamping force", "a squeeze of {f}",
+                           "{f} of grip force", "a clamping force of {f}"],
+           ["{f} of closing force", "a gripping effort of {f}"])
+_PAD_MU = _c("pad_mu.phrase", ["pad friction {mu}", "a pad friction coefficient {of_mu}",
+                               "friction {mu} at the pads", "pads with a friction coefficient {of_mu}"],
+             ["a coefficient of friction {of_mu} on the pads"])
+_PAYLOAD = _c("payload.phrase", ["a rated payload of {m}", "a payload rating of {m}",
+                                 "a {m} rated payload", "a payload limit of {m}"],
+              ["a maximum rated load of {m}"])
+_HOLD = _c("hold.grasped", [
+    "A {kind} grips it with {grip} and {pad_mu}; the arm has {payload}.",
+    "The {kind} closes with {grip}, {pad_mu}, and is rated for {payload_m}.",
+    "Grasp: {kind}, {grip}, {pad_mu}, {payload}.",
+    "It is held by a {kind} applying {grip}; {pad_mu}; {payload}.",
+    "The arm ({payload}) holds it in a {kind} with {grip} and {pad_mu}.",
+], [
+    "Holding it: a {kind} exerting {grip}, {pad_mu}; the arm carries {payload}.",
+    "Its grasp relies on a {kind}: {grip}, {pad_mu}, and {payload}.",
+])
+_OFFSET = _c("hold.offset", [
+    "The grasp point is {offset} from the {com_noun}; pad radius {pad}.",
+    "It is gripped {offset} off its {com_noun}, with pads of {pad} radius.",
+    "Grasp offset from the {com_noun}: {offset}; pad radius {pad}.",
+], ["The fingers close {offset} away from the {com_noun}, on round pads of radius {pad}."])
+_SUPPORT_MU_NOUN = _c("noun.support_mu", ["support friction", "friction coefficient", "friction"],
+                      ["coefficient of friction"])
+_TRAY_STAND = _c("hold.tray_stand", [
+    "It stands upright on {a_surface} that is moved, nothing holding it in place; {mu_noun} with the {surface} is {mu}.",
+    "Nothing holds it: it stands on {a_surface} that is moved ({mu_noun} {mu}).",
+    "It is carried standing free on {a_surface}, not gripped; {surface} {mu_noun} {mu}.",
+], ["No gripper touches it; it rides upright on {a_surface} whose {mu_noun} against it is {mu}."])
+_ROLL_NOUN = _c("noun.rolling_res", ["rolling resistance", "rolling resistance coefficient",
+                                     "rolling-resistance coefficient"], ["coefficient of rolling resistance"])
+_TRAY_ROLL = _c("hold.tray_roll", [
+    "It rides on {a_surface}, nothing holding it in place; {roll_noun} there is {rr}.",
+    "Nothing holds it: it rests on {a_surface} that is moved ({roll_noun} {rr}).",
+    "It lies free on {a_surface} that is moved, with {roll_noun} {rr}.",
+], ["Ungripped, it sits on {a_surface} in motion; the {roll_noun} is {rr}."])
+
+_RAMP = _c("motion.ramp", [", reached in {t}", " (ramp-up {t})", ", ramping up over {t}"],
+           [", built up over {t}"])
+_MOTION_GRASPED = _c("motion.grasped", [
+    "Task: {task}; it is lifted at up to {a_z} and moved with peak acceleration {a_h}{ramp}.",
+    "For the {task}, the arm lifts at {a_z}, then moves sideways at up to {a_h}{ramp}.",
+    "Peak accelerations in this {task}: {a_z} lifting, {a_h} horizontally{ramp}.",
+    "In the {task} the lift reaches {a_z} and the horizontal move {a_h}{ramp}.",
+], [
+    "During the {task}, vertical acceleration tops out at {a_z} and horizontal acceleration at {a_h}{ramp}.",
+    "The {task} calls for at most {a_z} upward and {a_h} lateral acceleration{ramp}.",
+])
+_MOTION_TRAY = _c("motion.tray", [
+    "Task: {task}; the {surface} accelerates at up to {a_h} horizontally{ramp}.",
+    "For the {task}, the {surface} is moved with peak acceleration {a_h}{ramp}.",
+    "Peak horizontal acceleration in this {task}: {a_h}{ramp}.",
+], ["In the {task}, horizontal acceleration of the {surface} tops out at {a_h}{ramp}."])
+
+_WHERE = {
+    "approach": _c("obstacle.where.approach", ["during the approach", "on the way in", "while reaching in"],
+                   ["as the arm comes in"]),
+    "transport": _c("obstacle.where.transport", ["during transport", "while it is carried", "on the carry"],
+                    ["in the carrying phase"]),
+}
+_OBSTACLE = _c("obstacle.gap", [
+    "{Where} the path passes {gap} from an obstacle; tracking error {error}.",
+    "The nearest obstacle is {gap} from the path {where}, with {error} tracking error.",
+    "Clearance to an obstacle {where}: {gap}; the arm tracks its path to within {error}.",
+], ["An obstacle stands {gap} off the planned path {where}; path-following error {error}."])
+_STOP = _c("obstacle.stop", [
+    "The arm must stop before it: speed {v}, reaction time {t}, braking at {b}.",
+    "It has to halt before the obstacle, moving at {v} with {t} reaction time and {b} braking.",
+    "A stop is required before the obstacle; it travels at {v}, reacts in {t}, decelerates at {b}.",
+], ["Short of the obstacle the arm must come to rest from {v}, responding after {t}, slowing at {b}."])
+
+_TRAY_REST = _c("place.tray_rest", ["At the end the {surface} comes to rest.",
+                                    "The {surface} then stops and is put down.",
+                                    "Finally the {surface} is brought to a standstill."],
+                ["The move ends with the {surface} parked."])
+_RELEASE_HIGH = _c("place.release_high", [
+    "The gripper opens {h} above the {surface}.",
+    "It is released {h} above the {surface}.",
+    "Release height above the {surface}: {h}.",
+], ["The fingers part with it hanging {h} over the {surface}."])
+_RELEASE_CONTACT = _c("place.release_contact", [
+    "It is set down on the {surface} before the gripper opens.",
+    "The gripper opens with it resting on the {surface}.",
+    "It is released in contact with the {surface}.",
+], ["Only once it sits on the {surface} do the fingers part."])
+_SLOPE_DEG = _c("slope.deg", ["is inclined at {t}°", "slopes at {t}°", "is tilted {t} degrees",
+                              "has an incline of {t}°"], ["leans {t}° from the horizontal"])
+_SLOPE_GRADE = _c("slope.grade", ["has a {t}% grade", "slopes at a {t}% grade", "is inclined at a grade of {t}%"],
+                  ["climbs at a {t}% gradient"])
+_SLOPE_RISE = _c("slope.rise", ["rises {r} over {run}", "is inclined, rising {r} over {run}",
+                                "climbs {r} in {run}"], ["gains {r} of height per {run} along it"])
+_SLOPE_LEVEL = _c("slope.level", ["is level (0°)", "is flat (0° incline)", "is horizontal (0°)"],
+                  ["lies dead level (0°)"])
+_INCLINE = _c("place.incline", [
+    "The {surface} {slope}{friction}.",
+    "That {surface} {slope}{friction}.",
+    "Where it goes, the {surface} {slope}{friction}.",
+], ["As for the {surface} it is placed on, it {slope}{friction}."])
+_INCLINE_FRICTION = _c("place.incline_friction", [", friction {mu}", " ({mu_noun} {mu})", "; {mu_noun} {mu}"],
+                       [", with a {mu_noun} of {v}"])
+_START_MOVING = _c("roll.start", ["with a residual speed of {v}", "still moving at {v}", "at {v}"],
+                   ["carrying {v} of leftover speed"])
+_START_REST = _c("roll.rest", ["at rest (0 m/s)", "from rest (0 m/s)", "with no speed (0 m/s)"],
+                 ["from standstill (0 m/s)"])
+_ROLLING_FIELD = _c("roll.field", [", {roll_noun} {rr}", " ({roll_noun} {rr})", " with {roll_noun} {rr}"],
+                     [", its {roll_noun} being {rr}"])
+_ROLL_PLACE = _c("place.roll", [
+    "The {surface} {slope}{rolling}; it is let go {start} and may roll at most {tol}.",
+    "It is let go {start} on the {surface}, which {slope}{rolling}; {tol} of rolling is tolerated.",
+    "Placement: the {surface} {slope}{rolling}; let go {start}, at most {tol} of roll allowed.",
+    "It is released {start} onto the {surface}; the {surface} {slope}{rolling}, and it may roll {tol} at most.",
+], ["Released {start}, it sits on a {surface} that {slope}{rolling}; a roll of up to {tol} is allowed for."])
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+@dataclass(frozen=True)
+class Q:
+    """A piece of text and the quantity slots it states: {slot: SI expression}."""
+
+    text: str
+    slots: dict[str, str] = field(default_factory=dict)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.text, spec)
+
+
+@dataclass(frozen=True)
+class Described:
+    """A description and, per quantity slot it states, an SI expression over its numbers."""
+
+    text: str
+    quantities: dict[str, str]
+
+
+_EXPRESSION_RE = re.compile(r"^(?:[0-9.eE+\-*/() ]|atan)+$")
+
+
+def eval_expression(expression: str) -> float:
+    """Evaluate a quantity expression: numbers, + - * / ** ( ) and atan (in degrees)."""
+    if not _EXPRESSION_RE.match(expression):
+        raise ValueError(f"not a quantity expression: {expression!r}")
+    atan = lambda x: math.degrees(math.atan(x))  # noqa: E731
+    return float(eval(expression, {"__builtins__": {}}, {"atan": atan}))  # noqa: S307 (checked above)
+
+
+class _Writer:
+    """Picks wording and formats numbers with the rng; collects the stated quantity slots."""
+
+    def __init__(self, rng: random.Random, wording: str) -> None:
+        self.rng = rng
+        self.wording = wording
+        self.quantities: dict[str, str] = {}
+
+    # ---- wording
+    def word(self, choices: Choices) -> str:
+        return self.rng.choice(choices.options(self.wording))
+
+    def say(self, choices: Choices, **fields: object) -> Q:
+        """Fill a template from `choices`; the slots of the fields it uses travel with it."""
+        template = self.word(choices)
+        used = {name for _, name, _, _ in Formatter().parse(template) if name}
+        slots: dict[str, str] = {}
+        for name in sorted(used):
+            value = fields[name]
+            if isinstance(value, Q):
+                slots.update(value.slots)
+        return Q(template.format(**fields), slots)
+
+    def sentence(self, choices: Choices, **fields: object) -> str:
+        q = self.say(choices, **fields)
+        self.quantities.update(q.slots)
+        return q.text
+
+    # ---- numbers
+    def number(self, x: float) -> tuple[str, str]:
+        """(as written, as a Python literal): 0.35 / .35 / 3.5e-1, 1,200 / 1200."""
+        plain = fmt_number(x)
+        roll = self.rng.random()
+        text = plain
+        if abs(x) >= 1000 and "." not in plain:
+            if roll < 0.7:
+                text = f"{int(plain):,}"
+        elif 0 < x < 1 and roll < 0.12:
+            text = plain[1:]  # ".35"
+        elif x > 0 and roll > 0.975:
+            mantissa, exponent = f"{x:.2e}".split("e")
+            mantissa = mantissa.rstrip("0").rstrip(".")
+            if int(exponent) != 0:
+                text = f"{mantissa}e{int(exponent)}"
+        return text, text.replace(",", "")
+
+    def mass(self, kg: float, slot: str) -> Q:
+        grams = self.rng.random() < (0.45 if kg < 1 else 0.15)
+        if grams:
+            t, e = self.number(kg * 1000)
+            return Q(f"{t} g", {slot: f"{e}/1000"})
+        t, e = self.number(kg)
+        return Q(f"{t} kg", {slot: e})
+
+    def length_unit(self, metres: float) -> str:
+        r = self.rng.random()
+        if metres < 0.01:
+            return "mm" if r < 0.75 else ("cm" if r < 0.93 else "m")
+        return "mm" if r < 0.55 else ("cm" if r < 0.87 else "m")
+
+    def length_in(self, metres: float, unit: str) -> tuple[str, str]:
+        scale = {"mm": 1000, "cm": 100, "m": 1}[unit]
+        t, e = self.number(metres * scale)
+        return t, (e if scale == 1 else f"{e}/{scale}")
+
+    def length(self, metres: float, *slots: str, unit: str | None = None) -> Q:
+        unit = unit or self.length_unit(metres)
+        t, e = self.length_in(metres, unit)
+        return Q(f"{t} {unit}", {slot: e for slot in slots})
+
+    def force(self, newtons: float, slot: str) -> Q:
+        t, e = self.number(newtons)
+        return Q(f"{t} {'newtons' if self.rng.random() < 0.1 else 'N'}", {slot: e})
+
+    def accel(self, mps2: float, slot: str) -> Q:
+        t, e = self.number(mps2)
+        return Q(f"{t} {'m/s^2' if self.rng.random() < 0.15 else 'm/s²'}", {slot: e})
+
+    def seconds(self, s: float, slot: str) -> Q:
+        r = self.rng.random()
+        if s < 1 and r < 0.35:
+            t, e = self.number(s * 1000)
+            return Q(f"{t} ms", {slot: f"{e}/1000"})
+        t, e = self.number(s)
+        return Q(f"{t} {'seconds' if r > 0.9 else 's'}", {slot: e})
+
+    def speed(self, mps: float, slot: str) -> Q:
+        r = self.rng.random()
+        if mps > 0 and r < 0.2:
+            t, e = self.number(mps * 1000)
+            return Q(f"{t} mm/s", {slot: f"{e}/1000"})
+        if mps > 0 and r < 0.35:
+            t, e = self.number(mps * 100)
+            return Q(f"{t} cm/s", {slot: f"{e}/100"})
+        t, e = self.number(mps)
+        return Q(f"{t} m/s", {slot: e})
+
+    def plain(self, x: float, slot: str) -> Q:
+        t, e = self.number(x)
+        return Q(t, {slot: e})
+
+    def mu(self, x: float, slot: str, style: Choices = _MU) -> Q:
+        v = self.plain(x, slot)
+        return self.say(style, v=v)
+
+    def slope(self, degrees: float) -> Q:
+        """A predicate: "is inclined at 12°", "has a 21.3% grade", "rises 5 cm over 50 cm"."""
+        if degrees == 0:
+            return self.say(_SLOPE_LEVEL)
+        r = self.rng.random()
+        tangent = math.tan(math.radians(degrees))
+        if r < 0.5:
+            t, e = self.number(degrees)
+            return self.say(_SLOPE_DEG, t=Q(t, {"slope": e}))
+        if r < 0.75:
+            t, e = self.number(tangent * 100)
+            return self.say(_SLOPE_GRADE, t=Q(t, {"slope": f"atan({e}/100)"}))
+        run, unit = self.rng.choice([(100, "cm"), (50, "cm"), (1, "m"), (200, "mm"), (500, "mm"), (2, "m")])
+        t, e = self.number(tangent * run)
+        return self.say(_SLOPE_RISE, r=Q(f"{t} {unit}", {"slope": f"atan({e}/{run})"}), run=f"{run} {unit}")
+
 
 
 def _object_name(scenario: Scenario) -> str:
@@ -134,23 +574,30 @@ def _object_name(scenario: Scenario) -> str:
     return name
 
 
-def _size(scenario: Scenario, rng: random.Random) -> str:
+def _size(scenario: Scenario, w: _Writer) -> Q:
     o = scenario.object
     if o.shape == "box":
-        dims = f"{fmt_number(o.width_m * 1000)} × {fmt_number(o.depth_m * 1000)} × {fmt_mm(o.height_m)}"
-        return rng.choice([dims, f"{dims} (w × d × h)"])
+        unit = w.length_unit(min(o.width_m, o.depth_m, o.height_m))
+        parts = {}
+        for key, slot, value in (("w", "width", o.width_m), ("d", "depth", o.depth_m), ("h", "height", o.height_m)):
+            t, e = w.length_in(value, unit)
+            parts[key] = Q(t, {slot: e})
+        return w.say(_BOX_SIZE, u=unit, **parts)
     diameter = max(o.width_m, o.depth_m)
+    unit = w.length_unit(diameter)
+    d_text, d_expr = w.length_in(diameter, unit)
+    r_text, r_expr = w.length_in(diameter / 2, unit)
+    dia = Q(f"{d_text} {unit}", {"width": d_expr, "depth": d_expr, "diameter": d_expr})
+    rad_expr = f"2*({r_expr})"
+    rad = Q(f"{r_text} {unit}", {"width": rad_expr, "depth": rad_expr, "diameter": rad_expr})
+    h = w.length(o.height_m, "height")
     if o.shape == "sphere":
         if abs(o.height_m - diameter) > 0.02 * diameter:  # egg-like: taller than wide
-            return rng.choice([f"{fmt_mm(diameter)} across and {fmt_mm(o.height_m)} tall",
-                               f"diameter {fmt_mm(diameter)}, height {fmt_mm(o.height_m)}"])
-        return rng.choice([f"{fmt_mm(diameter)} in diameter", f"diameter {fmt_mm(diameter)}"])
+            return w.say(_EGG_SIZE, dia=dia, rad=rad, h=h)
+        return w.say(_ROUND_DIAMETER, dia=dia, rad=rad)
     if o.orientation == "on_side":
-        return rng.choice([f"{fmt_mm(diameter)} in diameter and {fmt_mm(o.height_m)} long",
-                           f"diameter {fmt_mm(diameter)}, length {fmt_mm(o.height_m)}"])
-    return rng.choice([f"{fmt_mm(diameter)} across and {fmt_mm(o.height_m)} tall",
-                       f"diameter {fmt_mm(diameter)}, height {fmt_mm(o.height_m)}",
-                       f"{fmt_mm(o.height_m)} tall with a {fmt_mm(diameter)} diameter"])
+        return w.say(_LYING_SIZE, dia=dia, rad=rad, h=h)
+    return w.say(_UPRIGHT_SIZE, dia=dia, rad=rad, h=h)
 
 
 # --------------------------------------------------------------------------- which checks apply
@@ -174,196 +621,159 @@ def _liquid(scenario: Scenario) -> bool:
 # --------------------------------------------------------------------------- sentences
 
 
-def _object_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
+def _object_sentences(scenario: Scenario, w: _Writer) -> list[str]:
     o = scenario.object
-    thing = _article(_object_name(scenario))
-    mass, size = _kg(o.mass_kg), _size(scenario, rng)
-    first = rng.choice([
-        f"The object is {thing}, {mass}, {size}.",
-        f"The robot handles {thing} of {mass}, {size}.",
-        f"Object: {thing}, {mass}, {size}.",
-        f"{_cap(thing)} weighing {mass} ({size}) is to be moved.",
-    ])
-    sentences = [first]
+    name = _object_name(scenario)
+    if w.rng.random() < 0.2:
+        name = f"{w.word(_COLOURS)} {name}"
+    thing = _article(name)
+    mass, size = w.mass(o.mass_kg, "mass"), _size(scenario, w)
+    first = w.sentence(_OBJECT_FIRST, thing=thing, Thing=_cap(thing), mass=mass, size=size)
     if o.orientation == "on_side":
-        sentences[0] = first[:-1] + rng.choice([", lying on its side.", ", on its side."])
+        first = first[:-1] + w.word(_ON_SIDE) + "."
+    sentences = [first]
     if _rolls(scenario):
-        wall = ("hollow" if o.hollow else "solid") if o.shape == "sphere" else \
-            ("thin-walled" if o.hollow else "solid")
-        sentences.append(rng.choice([f"It is {wall}.", f"Its body is {wall}."]))
+        body = w.word(BODY_WORDS[(o.shape, o.hollow)])
+        sentences.append(w.sentence(_BODY_SENTENCE, body=body))
     if _stands_free(scenario):
-        com = fmt_mm(o.com_height_m)
-        sentences.append(rng.choice([
-            f"Its centre of mass is {com} above its base.",
-            f"The centre of mass sits {com} above the base.",
-            f"Centre of mass height: {com}.",
-        ]))
+        com_noun = w.word(_COM_NOUN)
+        sentences.append(w.sentence(_COM, com_noun=com_noun, Com_noun=_cap(com_noun),
+                                    com=w.length(o.com_height_m, "com_height")))
     if _liquid(scenario):
-        fill = f"{fmt_number(o.fill_fraction * 100)}%"
-        sentences.append(rng.choice([
-            f"It is open and filled with liquid to {fill} of its height.",
-            f"Liquid fills the open container to {fill} of its height.",
-            f"It holds liquid up to {fill} of its height, with no lid.",
-        ]))
+        fill = o.fill_fraction
+        p_text, p_expr = w.number(fill * 100)
+        f_text, f_expr = w.number(fill)
+        # The liquid depth is computed from the height as written, so depth / height gives
+        # the fill to the rounding of one printed number.
+        height_expr = w.quantities.get("height")
+        written_height = eval_expression(height_expr) if height_expr else scenario.object.height_m
+        depth = w.length(fill * written_height, "_depth")
+        depth_expr = depth.slots.pop("_depth")
+        fields = {"p": Q(p_text, {"fill": f"{p_expr}/100"}), "f": Q(f_text, {"fill": f_expr}),
+                  "depth": Q(depth.text, {"fill": f"({depth_expr})/({height_expr})"} if height_expr
+                             else {"fill": f"{p_expr}/100"})}
+        options = _FILL_PHRASE
+        if not height_expr:  # no height written: percentages and fractions only
+            options = Choices("fill.phrase", tuple(t for t in options.train if "{depth}" not in t),
+                              tuple(t for t in options.held if "{depth}" not in t))
+        sentences.append(w.sentence(_FILL, fill=w.say(options, **fields)))
     return sentences
 
 
-def _crush_sentence(scenario: Scenario, rng: random.Random) -> str | None:
+def _crush_sentence(scenario: Scenario, w: _Writer) -> str | None:
     crush = scenario.object.crush_force_n
     if crush is None or scenario.motion.carry != "grasped":
         return None  # only a grasp squeezes it
-    c = _n(crush)
-    return rng.choice([
-        f"It is damaged by a squeeze above about {c}.",
-        f"A squeeze above about {c} damages it.",
-        f"It takes damage from more than about {c} of squeeze.",
-        f"Its damage threshold is about {c} of squeeze.",
-    ])
+    return w.sentence(_CRUSH, c=w.force(crush, "crush"))
 
 
 def _support_words(scenario: Scenario) -> str:
     return scenario.environment.surface.replace("_", " ")
 
 
-def _hold_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
+def _hold_sentences(scenario: Scenario, w: _Writer) -> list[str]:
     g, m, env = scenario.gripper, scenario.motion, scenario.environment
     surface = _support_words(scenario)
     if m.carry == "on_tray":
         if _rolls(scenario):
-            return [rng.choice([
-                f"It rides on {_article(surface)}, nothing holding it in place; rolling resistance "
-                f"there is {fmt_number(env.rolling_resistance)}.",
-                f"Nothing holds it: it rests on {_article(surface)} that is moved "
-                f"(rolling resistance {fmt_number(env.rolling_resistance)}).",
-            ])]
-        return [rng.choice([
-            f"It stands upright on {_article(surface)} that is moved, nothing holding it in place; "
-            f"friction with the {surface} is {_mu(env.support_friction)}.",
-            f"Nothing holds it: it stands on {_article(surface)} that is moved "
-            f"(support friction {_mu(env.support_friction)}).",
-            f"It is carried standing free on {_article(surface)}, not gripped; "
-            f"{surface} friction {_mu(env.support_friction)}.",
-        ])]
-    kind, force, mu, payload = _GRIPPER_WORDS[g.kind], _n(g.grip_force_n), _mu(g.pad_friction), _kg(g.payload_kg)
-    sentences = [rng.choice([
-        f"A {kind} grips it with {force} (pad friction {mu}); the rated payload is {payload}.",
-        f"The {kind} closes with {force}, pad friction {mu}, rated payload {payload}.",
-        f"Grasp: {kind}, grip force {force}, pads {mu}, payload rating {payload}.",
-        f"It is held by a {kind} squeezing with {force}; pad friction {mu}, payload {payload}.",
-    ])]
+            return [w.sentence(_TRAY_ROLL, a_surface=_article(surface), surface=surface,
+                               roll_noun=w.word(_ROLL_NOUN), rr=w.plain(env.rolling_resistance, "rolling_res"))]
+        return [w.sentence(_TRAY_STAND, a_surface=_article(surface), surface=surface,
+                           mu_noun=w.word(_SUPPORT_MU_NOUN), mu=w.mu(env.support_friction, "support_mu"))]
+    payload_m = w.mass(g.payload_kg, "payload")
+    sentences = [w.sentence(
+        _HOLD, kind=w.word(GRIPPER_WORDS[g.kind]),
+        grip=w.say(_GRIP, f=w.force(g.grip_force_n, "grip")),
+        pad_mu=w.say(_PAD_MU, mu=w.mu(g.pad_friction, "pad_mu"), of_mu=w.mu(g.pad_friction, "pad_mu", _OF_MU)),
+        payload=w.say(_PAYLOAD, m=payload_m), payload_m=payload_m,
+    )]
     if g.grasp_offset_m > 0:
-        offset, pad = fmt_mm(g.grasp_offset_m), fmt_mm(g.pad_radius_m)
-        sentences.append(rng.choice([
-            f"The grasp point is {offset} from the centre of mass; pad radius {pad}.",
-            f"It is gripped {offset} off its centre of mass, with pads of {pad} radius.",
-            f"Grasp offset from the centre of mass: {offset}; pad radius {pad}.",
-        ]))
+        sentences.append(w.sentence(_OFFSET, offset=w.length(g.grasp_offset_m, "offset"),
+                                    pad=w.length(g.pad_radius_m, "pad_radius"), com_noun=w.word(_COM_NOUN)))
     return sentences
 
 
-def _motion_sentence(scenario: Scenario, rng: random.Random) -> str:
+def _motion_sentence(scenario: Scenario, w: _Writer) -> str:
     m = scenario.motion
     task = _ACTION_WORDS.get(m.action, m.action.replace("_", " "))
-    a_h = fmt_accel(m.transport_accel_mps2)
+    a_h = w.accel(m.transport_accel_mps2, "transport_accel")
+    ramp = w.say(_RAMP, t=w.seconds(m.ramp_time_s, "ramp")) if _liquid(scenario) else Q("")
     if m.carry == "grasped":
-        a_z = fmt_accel(m.lift_accel_mps2)
-        text = rng.choice([
-            f"Task: {task}; it is lifted at up to {a_z} and moved with peak acceleration {a_h}",
-            f"For the {task}, the arm lifts at {a_z}, then moves sideways at up to {a_h}",
-            f"Peak accelerations in this {task}: {a_z} lifting, {a_h} horizontally",
-        ])
-    else:
-        text = rng.choice([
-            f"Task: {task}; the {_support_words(scenario)} accelerates at up to {a_h} horizontally",
-            f"For the {task}, the {_support_words(scenario)} is moved with peak acceleration {a_h}",
-            f"Peak horizontal acceleration in this {task}: {a_h}",
-        ])
-    if _liquid(scenario):
-        ramp = _s(m.ramp_time_s)
-        text += rng.choice([f", reached in {ramp}", f" (ramp-up {ramp})", f", ramping up over {ramp}"])
-    return text + "."
+        return w.sentence(_MOTION_GRASPED, task=task, a_z=w.accel(m.lift_accel_mps2, "lift_accel"),
+                          a_h=a_h, ramp=ramp)
+    return w.sentence(_MOTION_TRAY, task=task, surface=_support_words(scenario), a_h=a_h, ramp=ramp)
 
 
-def _obstacle_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
+def _obstacle_sentences(scenario: Scenario, w: _Writer) -> list[str]:
     m = scenario.motion
     if m.clearance_m is None:
         return []
-    gap, error = fmt_mm(m.clearance_m), fmt_mm(m.tracking_error_m)
-    where = "during the approach" if m.clearance_phase == "approach" else "during transport"
-    sentences = [rng.choice([
-        f"{_cap(where)} the path passes {gap} from an obstacle; tracking error {error}.",
-        f"The nearest obstacle is {gap} from the path {where}, with {error} tracking error.",
-        f"Clearance to an obstacle {where}: {gap}; the arm tracks its path to within {error}.",
-    ])]
+    where = w.word(_WHERE[m.clearance_phase])
+    sentences = [w.sentence(_OBSTACLE, where=where, Where=_cap(where),
+                            gap=w.length(m.clearance_m, "clearance"), error=w.length(m.tracking_error_m, "tracking"))]
     if m.stop_before_obstacle:
-        v, t, b = f"{fmt_number(m.speed_mps)} m/s", _s(m.reaction_time_s), fmt_accel(m.brake_decel_mps2)
-        sentences.append(rng.choice([
-            f"The arm must stop before it: speed {v}, reaction time {t}, braking at {b}.",
-            f"It has to halt before the obstacle, moving at {v} with {t} reaction time and {b} braking.",
-            f"A stop is required before the obstacle; it travels at {v}, reacts in {t}, decelerates at {b}.",
-        ]))
+        sentences.append(w.sentence(_STOP, v=w.speed(m.speed_mps, "speed"), t=w.seconds(m.reaction_time_s, "reaction"),
+                                    b=w.accel(m.brake_decel_mps2, "brake")))
     return sentences
 
 
-def _place_sentences(scenario: Scenario, rng: random.Random) -> list[str]:
+def _place_sentences(scenario: Scenario, w: _Writer) -> list[str]:
     m, env, o = scenario.motion, scenario.environment, scenario.object
     surface = _support_words(scenario)
     sentences = []
     if m.carry == "on_tray" and m.release_height_m == 0:
-        sentences.append(rng.choice([
-            f"At the end the {surface} comes to rest.",
-            f"The {surface} then stops and is put down.",
-        ]))
+        sentences.append(w.sentence(_TRAY_REST, surface=surface))
     elif m.release_height_m > 0:
-        h = fmt_mm(m.release_height_m)
-        sentences.append(rng.choice([
-            f"The gripper opens {h} above the {surface}.",
-            f"It is released {h} above the {surface}.",
-            f"Release height above the {surface}: {h}.",
-        ]))
+        sentences.append(w.sentence(_RELEASE_HIGH, surface=surface, h=w.length(m.release_height_m, "release_height")))
     else:
-        sentences.append(rng.choice([
-            f"It is set down on the {surface} before the gripper opens.",
-            f"The gripper opens with it resting on the {surface}.",
-            f"It is released in contact with the {surface}.",
-        ]))
-    slope = env.slope_deg
-    if slope > 0 and not o.rolls:
-        friction = "" if m.carry == "on_tray" else f", friction {_mu(env.support_friction)}"
-        sentences.append(rng.choice([
-            f"The {surface} is inclined at {fmt_number(slope)}°{friction}.",
-            f"That {surface} slopes at {fmt_number(slope)}°{friction}.",
-        ]))
+        sentences.append(w.sentence(_RELEASE_CONTACT, surface=surface))
+    if env.slope_deg > 0 and not o.rolls:
+        friction = Q("")
+        if m.carry != "on_tray":
+            v = w.plain(env.support_friction, "support_mu")
+            friction = w.say(_INCLINE_FRICTION, mu=w.say(_MU, v=v), v=v, mu_noun=w.word(_SUPPORT_MU_NOUN))
+        sentences.append(w.sentence(_INCLINE, surface=surface, slope=w.slope(env.slope_deg), friction=friction))
     if o.rolls:
-        degrees = fmt_number(slope)
-        incline = f"inclined at {degrees}°" if slope > 0 else "level (0°)"
-        on_surface = f"on a {surface} inclined at {degrees}°" if slope > 0 else f"on a level {surface} (0°)"
-        speed = f"{fmt_number(m.release_speed_mps)} m/s"
-        start = f"with a residual speed of {speed}" if m.release_speed_mps > 0 else "at rest (0 m/s)"
-        tolerance = fmt_cm(env.roll_tolerance_m)
-        rolling = "" if m.carry == "on_tray" else f", rolling resistance {fmt_number(env.rolling_resistance)}"
-        sentences.append(rng.choice([
-            f"The {surface} is {incline}{rolling}; it is let go {start} and may roll at most {tolerance}.",
-            f"It is let go {start} {on_surface}{rolling}; {tolerance} of rolling is tolerated.",
-            f"Placement: {surface} {incline}{rolling}, let go {start}, at most {tolerance} of roll allowed.",
-        ]))
+        speed = (w.say(_START_MOVING, v=w.speed(m.release_speed_mps, "release_speed"))
+                 if m.release_speed_mps > 0 else w.say(_START_REST))
+        if m.release_speed_mps == 0:
+            speed = Q(speed.text, {"release_speed": "0"})
+        rolling = Q("") if m.carry == "on_tray" else w.say(
+            _ROLLING_FIELD, roll_noun=w.word(_ROLL_NOUN), rr=w.plain(env.rolling_resistance, "rolling_res"))
+        slope = w.slope(env.slope_deg)
+        if env.slope_deg == 0:
+            slope = Q(slope.text, {"slope": "0"})
+        sentences.append(w.sentence(_ROLL_PLACE, surface=surface, slope=slope, rolling=rolling, start=speed,
+                                    tol=w.length(env.roll_tolerance_m, "roll_tol")))
     return sentences
 
 
-def describe(scenario: Scenario, rng: random.Random | int) -> str:
-    """The model's input text for `scenario`; phrasing chosen by `rng` (or an int seed)."""
+def _distractor(w: _Writer) -> str:
+    return w.sentence(_DISTRACTOR, name=w.rng.choice(_ROBOT_NAMES), place=w.rng.choice(_PLACES))
+
+
+def describe_with_quantities(scenario: Scenario, rng: random.Random | int, wording: str = "train") -> Described:
+    """The model's input text for `scenario` and the quantities it states (see the module doc).
+
+    `wording`: "train" (no held-out templates or synonyms), "holdout" (held-out ones wherever
+    a list has them) or "any". The phrasing is chosen by `rng` (or an int seed).
+    """
+    if wording not in WORDINGS:
+        raise ValueError(f"wording must be one of {', '.join(WORDINGS)} (got {wording!r})")
     if not isinstance(rng, random.Random):
         rng = random.Random(rng)
-    objects = _object_sentences(scenario, rng)
-    crush = _crush_sentence(scenario, rng)
-    hold = _hold_sentences(scenario, rng)
-    motion = [_motion_sentence(scenario, rng)]
-    obstacle = _obstacle_sentences(scenario, rng)
-    place = _place_sentences(scenario, rng)
+    w = _Writer(rng, wording)
+    objects = _object_sentences(scenario, w)
+    crush = _crush_sentence(scenario, w)
+    hold = _hold_sentences(scenario, w)
+    motion = [_motion_sentence(scenario, w)]
+    obstacle = _obstacle_sentences(scenario, w)
+    place = _place_sentences(scenario, w)
+    distractor = _distractor(w) if rng.random() < 0.25 else None
 
-    # Order varies a little: the object comes first and the placement last (time order),
-    # the crush threshold goes with the object or after the grasp, an obstacle before or
-    # after the motion sentence.
+    # Order varies: the object comes first and the placement last (time order), the crush
+    # threshold goes with the object or after the grasp, an obstacle before or after the
+    # motion sentence, a distractor first, after the object or last.
     sentences = list(objects)
     if crush and rng.random() < 0.5:
         sentences.append(crush)
@@ -376,4 +786,11 @@ def describe(scenario: Scenario, rng: random.Random | int) -> str:
     else:
         sentences += motion + obstacle
     sentences += place
-    return " ".join(sentences)
+    if distractor:
+        sentences.insert(rng.choice([0, 1, len(sentences)]), distractor)
+    return Described(" ".join(sentences), dict(sorted(w.quantities.items())))
+
+
+def describe(scenario: Scenario, rng: random.Random | int, wording: str = "train") -> str:
+    """The model's input text for `scenario`; phrasing chosen by `rng` (or an int seed)."""
+    return describe_with_quantities(scenario, rng, wording).text

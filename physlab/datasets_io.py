@@ -25,14 +25,15 @@ from physlab.fileio import data_dir
 from physlab.labels import LABELS, MODES
 from physlab.schema import parse_scenario
 
-SPLITS = ("train", "test", "ood", "boundary")
+SPLITS = ("train", "test", "ood", "boundary", "wording")
 MANIFEST = "manifest.json"
 # Keys every record must carry, with their JSON types; the optional ones are checked when present.
 REQUIRED_FIELDS: dict[str, tuple[type, ...]] = {
     "id": (str,), "family": (str,), "object": (str,), "label": (str,), "ratios": (dict,),
     "margin": (int, float), "description": (str,), "params": (dict,),
 }
-OPTIONAL_FIELDS: dict[str, tuple[type, ...]] = {"split": (str,), "action": (str,), "explanation": (str,)}
+OPTIONAL_FIELDS: dict[str, tuple[type, ...]] = {"split": (str,), "action": (str,), "explanation": (str,),
+                                                "quantities": (dict,)}
 _TYPE_NAMES = {str: "a string", dict: "an object", int: "a number", float: "a number"}
 
 

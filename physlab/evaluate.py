@@ -27,7 +27,7 @@ from physlab.fileio import data_dir, results_dir, write_json_atomic
 from physlab.models import PRECISIONS
 
 MODES_OF_ANSWERING = ("generate", "score")
-SPLITS = ("train", "test", "ood", "boundary")
+SPLITS = ("train", "test", "ood", "boundary", "wording")
 
 
 def _default_data_dir() -> str:

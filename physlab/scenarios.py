@@ -10,7 +10,10 @@ How a split is built
 1. Families are split first: ood families are those whose object type is reserved
    (catalog.OOD_OBJECTS); the rest are shuffled and divided into test and train families
    (disjoint), with the test families chosen so that every failure mode is reachable there.
-   The boundary set uses the test families.
+   The boundary set uses the test families, and so does the `wording` split (standard
+   preset only): clear-margin scenarios drawn with their own rng stream and described in
+   held-out wording (physlab.describe: templates and synonyms never used in training), so
+   reading unseen phrasings can be measured apart from unseen numbers.
 2. Each split has label targets (how many successes, how many of each mode); `allocate`
    turns them into per-family quotas: every family gets successes and failures (about 45 %
    successes, so knowing the object type alone predicts little), rare modes first.
@@ -21,10 +24,15 @@ How a split is built
                lies in (0.8, 1.25), and in the deciding phase no other failing check comes
                within a factor 1.25 of the deciding one (no near-ties between modes);
      boundary  the deciding r (failure) or the largest r (success) lies in (0.8, 1.25).
-4. Records are shuffled per split, given ids <preset>-<split>-NNNNN and described.
+4. Records are shuffled per split, given ids <preset>-<split>-NNNNN and described. Train is
+   always described in training wording; test, ood and boundary too unless
+   `wording_holdout` is set (then in held-out wording); the wording split always in held-out
+   wording (`split_wording`).
 
 A record is {id, split, family, action, object, label, ratios, margin, explanation,
-description, params}; params is the full validated scenario (Scenario.model_dump()).
+description, quantities, params}; quantities maps each quantity the description states to
+an SI expression over its written numbers (describe.describe_with_quantities); params is the
+full validated scenario (Scenario.model_dump()).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from physlab.catalog import FAMILIES, Family, is_ood_family, sample_params
 from physlab.physics import MAX_RATIO_PHASES, MODES, Assessment, assess
 from physlab.schema import Scenario, parse_scenario
 
-SPLITS = ("train", "test", "ood", "boundary")
+SPLITS = ("train", "test", "ood", "boundary", "wording")  # "wording": only presets that plan it
 CLEAR_FAIL = 1.25  # a failure is clear when its deciding r >= 1.25 (friction, crush known to +-25 %)
 CLEAR_SUCCESS = 0.8  # a success is clear when every r <= 0.8
 SUCCESS_SHARE = 0.45  # successes per family and split: "always fails" then scores ~55 %, not 67 %
@@ -65,11 +73,18 @@ class Preset:
     test: SplitPlan
     ood: SplitPlan
     boundary: SplitPlan
+    # held-out wording: clear scenarios of the test families in phrasings never trained on
+    wording: SplitPlan | None = None
     # label targets of the test split: {label: count}; None = SUCCESS_SHARE and modes evenly
     test_targets: dict[str, int] | None = None
 
-    def plan(self, split: str) -> SplitPlan:
+    def plan(self, split: str) -> SplitPlan | None:
         return getattr(self, split)
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits this preset writes, in SPLITS order."""
+        return tuple(s for s in SPLITS if self.plan(s) is not None)
 
 
 # The published experiment: 30 training scenarios x 6 variations = 180 train examples; a
@@ -93,6 +108,7 @@ PRESETS: dict[str, Preset] = {
         test=SplitPlan(n_families=26, per_family=None, total=660, kind="clear", min_families_per_mode=5),
         ood=SplitPlan(n_families=None, per_family=None, total=336, kind="clear"),
         boundary=SplitPlan(n_families=None, per_family=None, total=224, kind="boundary"),
+        wording=SplitPlan(n_families=None, per_family=None, total=280, kind="clear"),
         test_targets={"success": 296, **{m: 52 for m in MODES}},
     ),
 }
@@ -162,7 +178,8 @@ def split_families(preset: Preset, seed: int) -> dict[str, list[Family]]:
     if preset.ood.n_families is not None:
         ood = ood[: preset.ood.n_families]
     by_name = lambda fams: sorted(fams, key=lambda f: f.name)  # noqa: E731 (stable order for quotas)
-    return {"train": by_name(train), "test": by_name(test), "ood": by_name(ood), "boundary": by_name(test)}
+    return {"train": by_name(train), "test": by_name(test), "ood": by_name(ood), "boundary": by_name(test),
+            "wording": by_name(test)}
 
 
 def _even(total: int, parts: int) -> list[int]:
@@ -308,15 +325,21 @@ def label_counts(family: Family, draws: int, seed: int = 0, kind: str = "clear")
 # --------------------------------------------------------------------------- records
 
 
-def _describe(scenario: Scenario, rng: random.Random) -> str:
-    from physlab.describe import describe  # the model's input; imported late: it is another stage
+def split_wording(split: str, wording_holdout: bool = False) -> str:
+    """The describe() wording of a split: train always "train", the wording split always
+    "holdout", the others "holdout" only with `wording_holdout`."""
+    if split == "wording":
+        return "holdout"
+    return "holdout" if wording_holdout and split != "train" else "train"
 
-    return describe(scenario, rng)
 
+def make_record(variation: Variation, record_id: str, split: str, seed: int,
+                wording: str = "train") -> dict[str, Any]:
+    from physlab.describe import describe_with_quantities  # the model's input: another stage
 
-def make_record(variation: Variation, record_id: str, split: str, seed: int) -> dict[str, Any]:
     scenario = variation.scenario.model_copy(update={"id": record_id})
     a = variation.assessment
+    described = describe_with_quantities(scenario, _rng(seed, "describe", record_id), wording)
     return {
         "id": record_id,
         "split": split,
@@ -327,13 +350,17 @@ def make_record(variation: Variation, record_id: str, split: str, seed: int) -> 
         "ratios": {mode: a.ratios[mode] for mode in MODES},
         "margin": a.margin,
         "explanation": a.explanation,
-        "description": _describe(scenario, _rng(seed, "describe", record_id)),
+        "description": described.text,
+        "quantities": described.quantities,
         "params": scenario.model_dump(mode="json"),
     }
 
 
-def generate_split(preset: Preset, split: str, families: list[Family], seed: int) -> list[dict[str, Any]]:
+def generate_split(preset: Preset, split: str, families: list[Family], seed: int,
+                   wording_holdout: bool = False) -> list[dict[str, Any]]:
     plan = preset.plan(split)
+    if plan is None:
+        raise ValueError(f"preset {preset.name} has no split {split}")
     if not families:
         raise ValueError(f"preset {preset.name}: no families for split {split}")
     sizes = [plan.per_family] * len(families) if plan.per_family is not None else None
@@ -345,7 +372,8 @@ def generate_split(preset: Preset, split: str, families: list[Family], seed: int
         variations += sample_family(family, quota, plan.kind, _rng(seed, preset.name, split, family.name))
     _rng(seed, preset.name, split, "order").shuffle(variations)
     prefix = f"{preset.name}-{split}"
-    return [make_record(v, f"{prefix}-{i:05d}", split, seed) for i, v in enumerate(variations, start=1)]
+    wording = split_wording(split, wording_holdout)
+    return [make_record(v, f"{prefix}-{i:05d}", split, seed, wording) for i, v in enumerate(variations, start=1)]
 
 
 def get_preset(name: str) -> Preset:
@@ -354,13 +382,15 @@ def get_preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def generate(preset: str, seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
-    """All splits of a preset: {"train": [...], "test": [...], "ood": [...], "boundary": [...]}."""
+def generate(preset: str, seed: int = DEFAULT_SEED, wording_holdout: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """All splits of a preset: {"train": [...], "test": [...], "ood": [...], "boundary": [...]}
+    plus "wording" where the preset plans it. `wording_holdout`: describe test, ood and
+    boundary in held-out wording too (train never)."""
     chosen = get_preset(preset)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer (got {seed!r})")
     families = split_families(chosen, seed)
-    return {split: generate_split(chosen, split, families[split], seed) for split in SPLITS}
+    return {split: generate_split(chosen, split, families[split], seed, wording_holdout) for split in chosen.splits}
 
 
 # --------------------------------------------------------------------------- checks
@@ -406,11 +436,13 @@ def counts_by_label(records: Iterable[dict]) -> dict[str, int]:
     return {label: counts[label] for label in ("success", *MODES) if counts[label]}
 
 
-def write_preset(preset: str, seed: int = DEFAULT_SEED, out: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+def write_preset(preset: str, seed: int = DEFAULT_SEED, out: str | Path | None = None,
+                 wording_holdout: bool = False) -> tuple[Path, dict[str, Any]]:
     """Generate a preset in memory and write it (all or nothing) to `out` (default data/<preset>).
 
     Returns the folder and the manifest, which records the families of every split, the
-    ood object types, the margin thresholds and the shortcut check next to the counts.
+    ood object types, the margin thresholds and the shortcut check next to the counts, and
+    the wording each split is described in.
     """
     from physlab.catalog import OOD_OBJECTS
     from physlab.datasets_io import preset_dir, write_dataset
@@ -418,13 +450,15 @@ def write_preset(preset: str, seed: int = DEFAULT_SEED, out: str | Path | None =
     folder = Path(out) if out is not None else preset_dir(preset)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"--out {folder} is a file, not a folder")
-    splits = generate(preset, seed)  # a failure here writes nothing
+    splits = generate(preset, seed, wording_holdout)  # a failure here writes nothing
     shortcut = shortcut_check(splits["train"], splits["test"])
     manifest = write_dataset(folder, splits, {
         "preset": preset,
         "seed": seed,
         "families": {split: sorted({r["family"] for r in records}) for split, records in splits.items()},
         "ood_object_types": list(OOD_OBJECTS),
+        "wording": {split: split_wording(split, wording_holdout) for split in splits},
+        "wording_holdout": wording_holdout,
         "margins": {"clear_failure_min_r": CLEAR_FAIL, "clear_success_max_r": CLEAR_SUCCESS,
                     "boundary": [CLEAR_SUCCESS, CLEAR_FAIL]},
         "shortcut_check": {k: round(v, 4) if isinstance(v, float) else v for k, v in shortcut.items()},

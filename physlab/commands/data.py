@@ -22,13 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.set_defaults(func=lambda args: (data.print_help(), 2)[1])
 
     gen = sub.add_parser("generate", help="generate a preset's splits (deterministic for a seed)",
-                         description="Write <out>/{train,test,ood,boundary}.jsonl and manifest.json. "
-                                     "Everything is generated in memory first: on an error nothing is written.")
+                         description="Write <out>/{train,test,ood,boundary}.jsonl (standard also wording.jsonl: "
+                                     "clear scenarios of the test families described in held-out wording) and "
+                                     "manifest.json. Everything is generated in memory first: on an error nothing "
+                                     "is written.")
     gen.add_argument("--preset", default="seed", choices=PRESET_CHOICES,
                      help="seed: 180 train / 34 test, the published experiment's sizes; "
-                          "standard: >= 1,200 train / 660 test / 336 ood / 224 boundary (default: seed)")
+                          "standard: >= 1,200 train / 660 test / 336 ood / 224 boundary / 280 wording "
+                          "(default: seed)")
     gen.add_argument("--seed", type=int, default=None, help="random seed, an integer >= 0 (default: 0)")
     gen.add_argument("--out", default=None, help="output folder (default: data/<preset>)")
+    gen.add_argument("--wording-holdout", action="store_true",
+                     help="describe test, ood and boundary in held-out wording (sentence templates and "
+                          "synonyms never used for train; units and number styles are shared). Train is "
+                          "always described in training wording, a wording split always in held-out "
+                          "wording. The choice per split is recorded in manifest.json ('wording').")
     gen.set_defaults(func=cmd_generate)
 
     stats = sub.add_parser("stats", help="counts per split and label, and the shortcut check",
@@ -78,7 +86,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if seed < 0:
         raise ValueError(f"--seed must be an integer >= 0 (got {seed})")
     start = time.perf_counter()
-    out, manifest = write_preset(args.preset, seed, args.out)
+    out, manifest = write_preset(args.preset, seed, args.out, wording_holdout=args.wording_holdout)
     files = ", ".join(f"{s}.jsonl" for s in manifest["counts"])
     print(f"wrote {out}/ ({files}, manifest.json) in {time.perf_counter() - start:.1f} s")
     print(counts_table(manifest["counts"]))

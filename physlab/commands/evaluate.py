@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-SPLIT_CHOICES = ("test", "ood", "boundary", "train")
+SPLIT_CHOICES = ("test", "ood", "boundary", "wording", "train")
 MODE_CHOICES = ("generate", "score")
 
 

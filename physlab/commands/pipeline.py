@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "(data/<preset>/, results/runs/<run>/, results/evaluations/<eval>/report.md).")
     p.add_argument("--preset", default="seed", help="seed (the published sizes) or standard (default: seed)")
     p.add_argument("--seed", type=int, default=0, help="scenario generation seed (default: 0)")
-    p.add_argument("--split", default="test", choices=("test", "ood", "boundary"))
+    p.add_argument("--split", default="test", choices=("test", "ood", "boundary", "wording"))
     p.add_argument("--mode", default="generate", choices=("generate", "score"),
                    help="generate: the published method; score: answer likelihoods (default: generate)")
     p.add_argument("--base-model", default="embedded", help="embedded, a Hugging Face id or a local folder")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-SPLIT_CHOICES = ("test", "train", "ood", "boundary")
+SPLIT_CHOICES = ("test", "train", "ood", "boundary", "wording")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -71,6 +71,32 @@ def build_prompt(description: str) -> str:
     return f"{INSTRUCTION}\n\nScenario: {description.strip()}\n\n{QUESTION}"
 
 
+# The worked format (physlab.worked): the student writes one formula line per physics check and
+# a calculator evaluates each one. A short instruction: the fine-tuned student learns the
+# format from its targets, and every prompt token is paid for in every training step.
+WORKED_INSTRUCTION = """Check each failure mode in time order (grasp, lift, transport, place).
+One line per check: phase mode: ratio formula with the scenario's numbers in SI units = value, then ok or FAILS (FAILS when above 1).
+Then answer:
+YES or NO
+FAILURE_MODE: <mode or none>"""
+
+ANSWER_FORMATS = ("answer", "worked")
+
+
+def build_worked_prompt(description: str) -> str:
+    """The user message of the worked format: its instruction, the description, the question."""
+    if not isinstance(description, str) or not description.strip():
+        raise ValueError("description: must be a non-empty string describing the scenario")
+    return f"{WORKED_INSTRUCTION}\n\nScenario: {description.strip()}\n\n{QUESTION}"
+
+
+def prompt_builder(answer_format: str):
+    """build_prompt or build_worked_prompt, by answer format ('answer' or 'worked')."""
+    if answer_format not in ANSWER_FORMATS:
+        raise ValueError(f"answer_format: must be one of {', '.join(ANSWER_FORMATS)} (got {answer_format!r})")
+    return build_worked_prompt if answer_format == "worked" else build_prompt
+
+
 def _answer_head(label: str) -> str:
     if label not in LABELS:
         raise ValueError(f"label: {label!r} is not one of {', '.join(LABELS)}")

@@ -1,0 +1,254 @@
+"""The worked student's calculator: evaluates one formula line, safely.
+
+A formula is arithmetic over numbers, never code. It is parsed with Python's `ast` module and
+walked node by node against a whitelist (numbers, + - * / ** ^, unary minus, parentheses, the
+functions and constants below, named arguments of the helpers); nothing is ever passed to
+eval or exec. Anything else (a name, an attribute, a string, a subscript, a call of something
+unknown, a number too large, a division by zero) makes the line *invalid*: `evaluate` returns
+a `Result` with `ok=False` and the reason, and never raises.
+
+Angles are in DEGREES (sin, cos, tan take degrees; asin, acos, atan return degrees), because
+descriptions give slopes in degrees.
+
+The named helpers are the checks whose formula is too long to spell out on one line (their
+formulas are in docs/physics.md, "Named helpers of the worked format"); each calls the very
+function of physlab.physics that labels the data, so a worked line can never disagree with
+the physics by construction, only by the numbers copied into it.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from physlab import physics
+
+MAX_CHARS = 400  # one formula line; longer is not a formula the teacher writes
+MAX_MAGNITUDE = 1e12  # larger intermediate values are nonsense here (and guard against 9**9**9)
+MAX_EXPONENT = 64.0  # |b| in a**b
+MAX_NODES = 200
+
+
+class CalculatorError(ValueError):
+    """Why a formula could not be evaluated (the line is marked invalid)."""
+
+
+def _deg(f: Callable[[float], float]) -> Callable[[float], float]:
+    return lambda x: f(math.radians(x))
+
+
+def _inv_deg(f: Callable[[float], float]) -> Callable[[float], float]:
+    return lambda x: math.degrees(f(x))
+
+
+def tray_tip(a: float, w: float, h: float, mu: float) -> float:
+    """Standing unsecured on a moving tray: tipping r (capped when it slides first)."""
+    return physics.tipping_ratio(a, w, h, mu)
+
+
+def tray_slide(a: float, mu: float, w: float, h: float) -> float:
+    """Standing unsecured on a moving tray: sliding r = a/(mu*g) (capped when it tips first)."""
+    return physics.support_slip_ratio(a, mu, w, h)
+
+
+def slope_tip(deg: float, w: float, h: float, mu: float) -> float:
+    """Standing on an incline of `deg` degrees: tipping r = tan(deg)/(w/(2h)) (capped when it slides first)."""
+    return physics.incline_tipping_ratio(deg, w, h, mu)
+
+
+def slope_slide(deg: float, mu: float, w: float, h: float) -> float:
+    """Standing on an incline of `deg` degrees: sliding r = tan(deg)/mu (capped when it tips first)."""
+    return physics.incline_slip_ratio(deg, mu, w, h)
+
+
+def slosh(a: float, D: float, H: float, fill: float, ramp: float) -> float:  # noqa: N803 (physics names)
+    """Open container moved at a (m/s²): rise at the wall over freeboard (k from the ramp time)."""
+    return physics.sloshing_ratio(a, 0.0, D, H, fill, ramp)
+
+
+def roll(v: float, k: float, mu: float) -> float:
+    """Roll-out distance (m) of a round body let go at v (m/s): k*v²/(2*mu*g), k = 1 + I/(mR²)."""
+    return physics.roll_distance_m(v, k, mu)
+
+
+# Named helpers: name -> (function, its argument names in order).
+HELPERS: dict[str, tuple[Callable[..., float], tuple[str, ...]]] = {
+    "tray_tip": (tray_tip, ("a", "w", "h", "mu")),
+    "tray_slide": (tray_slide, ("a", "mu", "w", "h")),
+    "slope_tip": (slope_tip, ("deg", "w", "h", "mu")),
+    "slope_slide": (slope_slide, ("deg", "mu", "w", "h")),
+    "slosh": (slosh, ("a", "D", "H", "fill", "ramp")),
+    "roll": (roll, ("v", "k", "mu")),
+}
+
+FUNCTIONS: dict[str, Callable[..., float]] = {
+    "sqrt": math.sqrt,
+    "sin": _deg(math.sin), "cos": _deg(math.cos), "tan": _deg(math.tan),
+    "asin": _inv_deg(math.asin), "acos": _inv_deg(math.acos), "atan": _inv_deg(math.atan),
+    "tanh": math.tanh,
+    "abs": abs,
+}
+VARIADIC = {"min": min, "max": max}
+CONSTANTS = {"pi": math.pi, "g": physics.G}
+
+_BINOPS: dict[type, Callable[[float, float], float]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a ** b,
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One evaluated formula: `value` when ok, else `error` says why the line is invalid."""
+
+    formula: str
+    value: float | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+
+def _check(x: float) -> float:
+    if isinstance(x, complex) or not math.isfinite(x) or abs(x) > MAX_MAGNITUDE:
+        raise CalculatorError(f"value out of range ({x!r})")
+    return float(x)
+
+
+class _Evaluator:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def visit(self, node: ast.AST) -> float:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CalculatorError("formula too long")
+        if isinstance(node, ast.Expression):
+            return self.visit(node.body)
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                raise CalculatorError(f"not a number: {node.value!r}")
+            return _check(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            value = self.visit(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            left, right = self.visit(node.left), self.visit(node.right)
+            if isinstance(node.op, ast.Div) and right == 0:
+                raise CalculatorError("division by zero")
+            if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+                raise CalculatorError(f"exponent {right} too large")
+            try:
+                return _check(_BINOPS[type(node.op)](left, right))
+            except (OverflowError, ZeroDivisionError, ValueError) as err:
+                raise CalculatorError(str(err)) from None
+        if isinstance(node, ast.Name):
+            if node.id in CONSTANTS:
+                return CONSTANTS[node.id]
+            raise CalculatorError(f"unknown name {node.id!r}")
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise CalculatorError(f"not allowed in a formula: {type(node).__name__}")
+
+    def _call(self, node: ast.Call) -> float:
+        if not isinstance(node.func, ast.Name):
+            raise CalculatorError("only named functions can be called")
+        name = node.func.id
+        args = [self.visit(a) for a in node.args]
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise CalculatorError("no *args")
+        try:
+            if name in FUNCTIONS:
+                if node.keywords or len(args) != 1:
+                    raise CalculatorError(f"{name} takes one number")
+                return _check(FUNCTIONS[name](args[0]))
+            if name in VARIADIC:
+                if node.keywords or not args:
+                    raise CalculatorError(f"{name} takes one or more numbers")
+                return _check(VARIADIC[name](args))
+            if name in HELPERS:
+                function, params = HELPERS[name]
+                kwargs: dict[str, float] = dict(zip(params, args, strict=False))
+                if len(args) > len(params):
+                    raise CalculatorError(f"{name} takes {len(params)} arguments: {', '.join(params)}")
+                for kw in node.keywords:
+                    if kw.arg not in params or kw.arg in kwargs:
+                        raise CalculatorError(f"{name}: unknown or repeated argument {kw.arg!r}; "
+                                              f"arguments: {', '.join(params)}")
+                    kwargs[kw.arg] = self.visit(kw.value)
+                missing = [p for p in params if p not in kwargs]
+                if missing:
+                    raise CalculatorError(f"{name}: missing {', '.join(missing)}")
+                return _check(function(**kwargs))
+        except CalculatorError:
+            raise
+        except (ValueError, OverflowError, ZeroDivisionError, TypeError) as err:
+            raise CalculatorError(f"{name}: {err}") from None
+        raise CalculatorError(f"unknown function {name!r}")
+
+
+def parse(formula: str) -> ast.Expression:
+    """The formula's syntax tree (`^` read as a power); CalculatorError when it is not a formula."""
+    if not isinstance(formula, str):
+        raise CalculatorError("a formula is text")
+    text = formula.strip().replace("^", "**").replace("×", "*").replace("÷", "/").replace("−", "-")
+    if not text:
+        raise CalculatorError("empty formula")
+    if len(text) > MAX_CHARS:
+        raise CalculatorError(f"formula longer than {MAX_CHARS} characters")
+    try:
+        return ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
+        raise CalculatorError(f"not a formula ({type(err).__name__})") from None
+
+
+def evaluate(formula: str) -> Result:
+    """Evaluate one formula; never raises (an invalid line gets `value=None` and the reason)."""
+    try:
+        value = _Evaluator().visit(parse(formula))
+    except CalculatorError as err:
+        return Result(str(formula), None, str(err))
+    except RecursionError:
+        return Result(str(formula), None, "formula nested too deeply")
+    return Result(formula, value)
+
+
+def numbers(formula: str) -> list[float]:
+    """The number literals of a formula in reading order (what was copied); [] when invalid."""
+    try:
+        tree = parse(formula)
+    except CalculatorError:
+        return []
+    found: list[tuple[int, int, float]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            found.append((node.lineno, node.col_offset, float(node.value)))
+    return [v for *_, v in sorted(found)]
+
+
+def structure(formula: str) -> str:
+    """The formula with every number replaced by `#`: two formulas with the same structure
+    differ only in the numbers copied into them. '' when the formula does not parse."""
+    try:
+        tree = parse(formula)
+    except CalculatorError:
+        return ""
+
+    class _Blank(ast.NodeTransformer):
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:  # noqa: N802 (ast API)
+            return ast.Name(id="#", ctx=ast.Load())
+
+    return ast.unparse(_Blank().visit(tree))
+
+
+def format_value(value: float) -> str:
+    """How a value is written into a worked line: 3 decimals below 1000, whole numbers above."""
+    if abs(value) >= 1000:
+        return f"{value:.0f}"
+    return f"{value:.3f}"

@@ -1,0 +1,128 @@
+"""Tool-paused greedy generation: the worked student writes, the calculator fills in values.
+
+The loop decodes a batch one token per row per step over one KV cache. When a row's current
+line is a worked line that has just reached its `=` (physlab.worked.formula_to_compute), the
+formula is evaluated by physlab.calculator and the value's tokens (" 0.172") are queued for
+that row: the next steps feed them instead of the model's own choice, so the cache holds
+exactly what training showed (training tokenizes the value as its own segment, and computes
+no loss on it). Other rows go on generating meanwhile; nothing is recomputed.
+
+Without the calculator (`calculator=False`, the pure-scratchpad ablation) the same loop
+runs with no insertion: the student writes the values itself.
+
+Caps: `max_new_tokens` per row (values included) and `max_lines` worked lines; a row stops
+at EOS or once its FAILURE_MODE line is complete.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from physlab import calculator
+from physlab.worked import MAX_LINES, formula_to_compute
+
+INVALID_VALUE = "?"  # written after `=` when a formula does not evaluate (the line is counted invalid)
+
+
+@dataclass
+class _Row:
+    ids: list[int] = field(default_factory=list)
+    text: str = ""
+    queue: list[int] = field(default_factory=list)
+    done: bool = False
+    lines: int = 0
+    inserted: int = 0  # values the calculator wrote
+    invalid: int = 0  # formulas it could not evaluate
+
+
+def _finished(text: str) -> bool:
+    """The answer head is complete: a FAILURE_MODE line followed by a newline."""
+    idx = text.rfind("FAILURE_MODE:")
+    return idx >= 0 and "\n" in text[idx:]
+
+
+def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_tokens: int = 360,
+             use_calculator: bool = True, max_lines: int = MAX_LINES, prefix: int = 0,
+             prefix_cache: Any = None, cache_kwarg: str = "past_key_values",
+             token_text: dict[int, str] | None = None) -> list[dict[str, Any]]:
+    """Greedy tool-paused generation for encoded prompts `rows`; one dict per row:
+    {"text", "new_tokens", "inserted", "invalid"}.
+
+    `prefix` tokens at the start of every row may come with their KV cache (`prefix_cache`,
+    computed once by the caller for all batches); rows are laid out [prefix][padding][own].
+    """
+    import torch
+
+    device = model.device
+    n = len(rows)
+    pad = tokenizer.pad_token_id
+    eos = tokenizer.eos_token_id
+    stop_ids = {eos}
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>") if hasattr(tokenizer, "convert_tokens_to_ids") else None
+    if isinstance(im_end, int) and im_end >= 0:
+        stop_ids.add(im_end)
+    token_text = token_text if token_text is not None else {}
+
+    def piece(token: int) -> str:
+        if token not in token_text:
+            token_text[token] = tokenizer.decode([token], skip_special_tokens=True)
+        return token_text[token]
+
+    own = [r[prefix:] for r in rows]
+    width = max(len(r) for r in own)
+    ids = torch.tensor([[pad] * (width - len(r)) + r for r in own], dtype=torch.long, device=device)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in own], dtype=torch.long, device=device)
+    extra: dict[str, Any] = {}
+    if prefix and prefix_cache is not None:
+        cache = copy.deepcopy(prefix_cache)
+        cache.batch_repeat_interleave(n)
+        extra[cache_kwarg] = cache
+        mask = torch.cat([torch.ones(n, prefix, dtype=mask.dtype, device=device), mask], dim=1)
+    positions = prefix + (mask[:, prefix:].cumsum(-1) - 1).clamp(min=0)
+    state = [_Row() for _ in range(n)]
+    with torch.no_grad():
+        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **extra)
+        cache = out.cache if "cache" in out else out.past_key_values
+        next_pos = positions[:, -1] + 1
+        logits = out.logits[:, -1]
+        for _ in range(max_new_tokens):
+            choice = logits.argmax(-1).tolist()
+            feed = []
+            for i, row in enumerate(state):
+                if row.done:
+                    feed.append(pad)
+                    continue
+                token = row.queue.pop(0) if row.queue else choice[i]
+                feed.append(token)
+                if token in stop_ids:
+                    row.done = True
+                    continue
+                row.ids.append(token)
+                row.text += piece(token)
+                if row.queue:
+                    continue  # still writing a value
+                if row.text.endswith("\n"):
+                    row.lines += 1
+                    if row.lines > max_lines + 3 or _finished(row.text):
+                        row.done = True
+                        continue
+                formula = formula_to_compute(row.text)
+                if formula is not None and use_calculator:
+                    result = calculator.evaluate(formula)
+                    value = calculator.format_value(result.value) if result.ok else INVALID_VALUE
+                    row.inserted += int(result.ok)
+                    row.invalid += int(not result.ok)
+                    row.queue = list(tokenizer(" " + value, add_special_tokens=False).input_ids)
+            if all(row.done for row in state):
+                break
+            step = torch.tensor(feed, dtype=torch.long, device=device)[:, None]
+            mask = torch.cat([mask, torch.ones(n, 1, dtype=mask.dtype, device=device)], dim=1)
+            out = model(input_ids=step, attention_mask=mask, position_ids=next_pos[:, None], use_cache=True,
+                        **{cache_kwarg: cache})
+            cache = out.cache if "cache" in out else out.past_key_values
+            next_pos = next_pos + 1
+            logits = out.logits[:, -1]
+    return [{"text": row.text.strip(), "new_tokens": len(row.ids), "inserted": row.inserted,
+             "invalid": row.invalid} for row in state]

@@ -1,0 +1,490 @@
+"""The worked format: the student shows its work, a calculator does the arithmetic.
+
+A worked answer is one line per physics check, in phase order, then the usual answer head:
+
+    lift dropping: 0.35/5 = 0.070 ok
+    lift slipping: 0.35*(g+2)/(2*0.6*20) = 0.172 ok
+    transport slipping: 0.35*sqrt(g^2+4.5^2)/(2*0.6*20) = 0.159 ok
+    place dropping: (5/1000)/0.01 = 0.500 ok
+    NO
+    FAILURE_MODE: none
+
+Each line names the phase (grasp, lift, transport, place) and the mode, then the check's
+ratio r written as a formula with the description's own numbers (unit conversions included as
+arithmetic: "350 g" is written 350/1000), then `=`, the value, and a verdict: `FAILS` when
+r > 1, else `ok`. Long checks call a named helper of physlab.calculator with named arguments
+(`slosh(a=..., D=..., H=..., fill=..., ramp=...)`). Which lines: every check of each phase in
+time order; in the fixed-order phases (grasp, place) up to the first that fails; in the
+largest-r phases (lift, transport) the whole phase, and no phase after one that fails. The
+label is then read off the lines by the physics rule (physlab.physics.deciding_check).
+
+Training (physlab.train) computes no loss on the values after `=`: the calculator writes
+them (`segments`), so the student never learns to guess numbers. At inference
+(physlab.backends.WorkedBackend) generation pauses at each `=`, the calculator's value is
+inserted, and generation goes on.
+
+`diagnose(text, record)` compares a student's lines with the physics teacher's for the same
+description: checks missing or extra, each copied number, the formula's structure, the
+calculator's r against the true r, the verdict given r, the final mode; summarized per
+evaluation by `reasoning_error_summary`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from physlab import calculator, physics
+from physlab.physics import TIE_ORDER, Check
+from physlab.schema import Scenario
+
+PHASE_WORDS = {1: "grasp", 2: "lift", 3: "transport", 4: "place"}
+WORD_PHASES = {w: p for p, w in PHASE_WORDS.items()}
+VERDICT_FAIL, VERDICT_OK = "FAILS", "ok"
+REASONING_ERRORS = ("wrong_check_set", "wrong_number", "wrong_formula", "wrong_verdict",
+                    "wrong_mode_order", "unparsable_line")
+MAX_LINES = 12  # a scenario has at most ~9 checks; more is a runaway
+# A worked line: "<phase> <mode>: <formula> = <value> <verdict>" (value and verdict optional
+# while the line is being written).
+LINE_RE = re.compile(
+    r"^\s*(?P<phase>grasp|lift|transport|place)\s+(?P<mode>[a-z_]+)\s*:\s*(?P<formula>.*?)\s*="
+    r"(?:\s*(?P<value>[-+0-9.eE]+))?(?:\s*(?P<verdict>ok|FAILS))?\s*$")
+_LINE_START_RE = re.compile(r"^\s*(?:grasp|lift|transport|place)\b")
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+def _n(x: float) -> str:
+    from physlab.describe import fmt_number
+
+    return fmt_number(x)
+
+
+def default_quantities(scenario: Scenario) -> dict[str, str]:
+    """Each quantity as the classic description writes it (kg, mm, N, m/s², s, °, %), as an SI
+    expression. Used for records without `quantities` (data generated before they existed)."""
+    o, g, m, env = scenario.object, scenario.gripper, scenario.motion, scenario.environment
+    mm = lambda metres: f"{_n(metres * 1000)}/1000"  # noqa: E731
+    q = {
+        "mass": _n(o.mass_kg), "height": mm(o.height_m), "width": mm(o.width_m), "depth": mm(o.depth_m),
+        "com_height": mm(o.com_height_m), "grip": _n(g.grip_force_n), "pad_mu": _n(g.pad_friction),
+        "payload": _n(g.payload_kg), "offset": mm(g.grasp_offset_m), "pad_radius": mm(g.pad_radius_m),
+        "lift_accel": _n(m.lift_accel_mps2), "transport_accel": _n(m.transport_accel_mps2),
+        "ramp": _n(m.ramp_time_s), "tracking": mm(m.tracking_error_m), "speed": _n(m.speed_mps),
+        "reaction": _n(m.reaction_time_s), "brake": _n(m.brake_decel_mps2),
+        "release_height": mm(m.release_height_m) if m.release_height_m else "0",
+        "support_mu": _n(env.support_friction), "slope": _n(env.slope_deg),
+        "rolling_res": _n(env.rolling_resistance), "release_speed": _n(m.release_speed_mps),
+        "roll_tol": f"{_n(env.roll_tolerance_m * 100)}/100",
+    }
+    if o.shape != "box":
+        q["width"] = q["depth"] = q["diameter"] = mm(max(o.width_m, o.depth_m))
+    if o.crush_force_n is not None:
+        q["crush"] = _n(o.crush_force_n)
+    if o.fill_fraction is not None:
+        q["fill"] = f"{_n(o.fill_fraction * 100)}/100"
+    if m.clearance_m is not None:
+        q["clearance"] = mm(m.clearance_m)
+    return q
+
+
+def _si_value(scenario: Scenario, slot: str) -> float:
+    """The scenario's true value of a slot, in SI (what a copied expression should give)."""
+    o, g, m, env = scenario.object, scenario.gripper, scenario.motion, scenario.environment
+    values = {
+        "mass": o.mass_kg, "height": o.height_m, "width": o.width_m, "depth": o.depth_m,
+        "diameter": max(o.width_m, o.depth_m), "com_height": o.com_height_m, "fill": o.fill_fraction,
+        "crush": o.crush_force_n, "grip": g.grip_force_n, "pad_mu": g.pad_friction, "payload": g.payload_kg,
+        "offset": g.grasp_offset_m, "pad_radius": g.pad_radius_m, "lift_accel": m.lift_accel_mps2,
+        "transport_accel": m.transport_accel_mps2, "ramp": m.ramp_time_s, "clearance": m.clearance_m,
+        "tracking": m.tracking_error_m, "speed": m.speed_mps, "reaction": m.reaction_time_s,
+        "brake": m.brake_decel_mps2, "release_height": m.release_height_m, "support_mu": env.support_friction,
+        "slope": env.slope_deg, "rolling_res": env.rolling_resistance, "release_speed": m.release_speed_mps,
+        "roll_tol": env.roll_tolerance_m, "contacts": g.contacts, "inertia": o.inertia_factor,
+    }
+    return values[slot]
+
+
+def quantities_of(record: dict[str, Any], scenario: Scenario) -> dict[str, str]:
+    """The record's own `quantities` (how its description wrote each number), else the defaults."""
+    own = record.get("quantities")
+    return dict(own) if isinstance(own, dict) and own else default_quantities(scenario)
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+@dataclass
+class _Formula:
+    """A formula built left to right, remembering which slot each number literal came from."""
+
+    quantities: dict[str, str]
+    scenario: Scenario
+    parts: list[str] = field(default_factory=list)
+    slots: list[str] = field(default_factory=list)
+
+    def t(self, text: str) -> _Formula:  # literal text without numbers
+        self.parts.append(text)
+        return self
+
+    def c(self, number: str) -> _Formula:  # a constant of the formula (2/3, 0.01, contacts, ...)
+        self.parts.append(number)
+        self.slots += ["const"] * len(calculator.numbers(number))
+        return self
+
+    def q(self, slot: str) -> _Formula:  # a quantity copied from the description
+        expr = self.quantities.get(slot)
+        if expr is None:  # not stated (e.g. no release height: set down); its value is known
+            expr = _n(_si_value(self.scenario, slot))
+        literals = calculator.numbers(expr)
+        simple = len(literals) == 1 and re.fullmatch(r"[0-9.eE+-]+", expr.strip()) is not None
+        self.parts.append(expr.strip() if simple else f"({expr.strip()})")
+        self.slots += [slot] + [f"{slot} (unit)"] * (len(literals) - 1)
+        return self
+
+    def pair(self, fn: str, a: str, b: str) -> _Formula:  # min/max of two quantities, or one if equal
+        if self.quantities.get(a) is not None and self.quantities.get(a) == self.quantities.get(b):
+            return self.q(a)
+        return self.t(f"{fn}(").q(a).t(",").q(b).t(")")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _contacts(scenario: Scenario) -> str:
+    return str(scenario.gripper.contacts)
+
+
+def _inertia(scenario: Scenario) -> str:
+    k = scenario.object.inertia_factor
+    return "5/3" if abs(k - 5 / 3) < 1e-9 else _n(k)
+
+
+def check_formula(check: Check, scenario: Scenario, quantities: dict[str, str]) -> tuple[str, list[str]]:
+    """The formula of one physics check with the description's numbers, and each literal's slot."""
+    f = _Formula(quantities, scenario)
+    m = scenario.motion
+    name = check.name
+    if name == "clearance":
+        if m.stop_before_obstacle:
+            f.t("(").q("tracking").t("+").q("speed").t("*").q("reaction").t("+").q("speed").t("^").c("2") \
+             .t("/(").c("2").t("*").q("brake").t("))/").q("clearance")
+        else:
+            f.q("tracking").t("/").q("clearance")
+    elif name == "grip force":
+        f.q("grip").t("/").q("crush")
+    elif name == "payload":
+        f.q("mass").t("/").q("payload")
+    elif name == "off-centre torque":
+        f.q("mass").t("*g*").q("offset").t("/(").c(_contacts(scenario)).t("*").c("2/3").t("*").q("pad_mu") \
+         .t("*").q("grip").t("*").q("pad_radius").t(")")
+    elif name == "in-hand slip (lift)":
+        f.q("mass").t("*(g+").q("lift_accel").t(")/(").c(_contacts(scenario)).t("*").q("pad_mu").t("*") \
+         .q("grip").t(")")
+    elif name == "in-hand slip (transport)":
+        f.q("mass").t("*sqrt(g^").c("2").t("+").q("transport_accel").t("^").c("2").t(")/(") \
+         .c(_contacts(scenario)).t("*").q("pad_mu").t("*").q("grip").t(")")
+    elif name == "rolls on the support":
+        f.q("transport_accel").t("/(").q("rolling_res").t("*g)")
+    elif name == "slides on the support":
+        f.t("tray_slide(a=").q("transport_accel").t(", mu=").q("support_mu").t(", w=").pair("min", "width", "depth") \
+         .t(", h=").q("com_height").t(")")
+    elif name == "tips over":
+        f.t("tray_tip(a=").q("transport_accel").t(", w=").pair("min", "width", "depth").t(", h=").q("com_height") \
+         .t(", mu=").q("support_mu").t(")")
+    elif name == "free surface":
+        f.t("slosh(a=").q("transport_accel").t(", D=").pair("max", "width", "depth").t(", H=").q("height") \
+         .t(", fill=").q("fill").t(", ramp=").q("ramp").t(")")
+    elif name == "tips on the slope":
+        f.t("slope_tip(deg=").q("slope").t(", w=").pair("min", "width", "depth").t(", h=").q("com_height") \
+         .t(", mu=").q("support_mu").t(")")
+    elif name == "slides down the slope":
+        f.t("slope_slide(deg=").q("slope").t(", mu=").q("support_mu").t(", w=").pair("min", "width", "depth") \
+         .t(", h=").q("com_height").t(")")
+    elif name == "release height":
+        f.q("release_height").t("/").c("0.01")
+    elif name == "rolls after release":
+        f.t("max(tan(").q("slope").t(")/").q("rolling_res").t(", roll(v=").q("release_speed").t(", k=") \
+         .c(_inertia(scenario)).t(", mu=").q("rolling_res").t(")/").q("roll_tol").t(")")
+    else:  # a check this format does not know yet: fail loudly in the teacher, never guess
+        raise ValueError(f"worked format: no formula for check {name!r} ({check.mode})")
+    return f.text, f.slots
+
+
+# --------------------------------------------------------------------------- teacher
+
+
+@dataclass(frozen=True)
+class WorkedLine:
+    phase: int
+    mode: str
+    formula: str
+    value: float  # the calculator's value of the formula (the description's rounded numbers)
+    true_ratio: float  # physics r from the exact parameters
+    check_name: str
+    slots: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        return VERDICT_FAIL if self.value > 1.0 else VERDICT_OK
+
+    @property
+    def head(self) -> str:
+        return f"{PHASE_WORDS[self.phase]} {self.mode}: {self.formula} ="
+
+    @property
+    def value_text(self) -> str:
+        return calculator.format_value(self.value)
+
+    @property
+    def text(self) -> str:
+        return f"{self.head} {self.value_text} {self.verdict}"
+
+
+def label_from_lines(lines: Iterable[tuple[int, str, float]]) -> str:
+    """The label a list of (phase, mode, r) lines implies, by the physics rule."""
+    checks = [Check(mode=mode, phase=phase, phase_name=physics.PHASE_NAMES[phase], ratio=value,
+                    explanation="") for phase, mode, value in lines if phase in physics.PHASE_NAMES
+              and mode in TIE_ORDER]
+    deciding = physics.deciding_check(checks)
+    return deciding.mode if deciding else "success"
+
+
+def select_lines(lines: list[WorkedLine]) -> list[WorkedLine]:
+    """The lines the teacher writes: phase by phase, stopping where the label is decided."""
+    chosen: list[WorkedLine] = []
+    for phase in sorted(PHASE_WORDS):
+        in_phase = [line for line in lines if line.phase == phase]
+        for line in in_phase:
+            chosen.append(line)
+            if line.value > 1.0 and phase not in physics.MAX_RATIO_PHASES:
+                return chosen
+        if any(line.value > 1.0 for line in in_phase):
+            return chosen
+    return chosen
+
+
+def teacher_lines(scenario: Scenario, quantities: dict[str, str]) -> list[WorkedLine]:
+    """Every applicable check as a worked line, in physics' time order (before selection)."""
+    out = []
+    for check in physics.assess(scenario).checks:
+        formula, slots = check_formula(check, scenario, quantities)
+        result = calculator.evaluate(formula)
+        if not result.ok:
+            raise ValueError(f"worked format: the teacher's formula {formula!r} does not evaluate: {result.error}")
+        out.append(WorkedLine(check.phase, check.mode, formula, result.value, check.ratio, check.name, tuple(slots)))
+    return out
+
+
+@dataclass(frozen=True)
+class WorkedAnswer:
+    lines: tuple[WorkedLine, ...]
+    label: str  # read off the lines (the description's numbers)
+
+    @property
+    def answer_head(self) -> str:
+        from physlab.prompts import format_answer
+
+        return format_answer(self.label)
+
+    @property
+    def text(self) -> str:
+        return "\n".join([*(line.text for line in self.lines), self.answer_head])
+
+    def segments(self) -> list[tuple[str, bool]]:
+        """(text, trained?) pieces: every value the calculator inserts has no loss. Tokenized
+        piece by piece, exactly as generation sees them (it inserts the value after `=`)."""
+        pieces: list[tuple[str, bool]] = []
+        pending = ""
+        for line in self.lines:
+            pieces.append((pending + line.head, True))
+            pieces.append((" " + line.value_text, False))
+            pending = f" {line.verdict}\n"
+        pieces.append((pending + self.answer_head, True))
+        return pieces
+
+
+def worked_answer(record: dict[str, Any]) -> WorkedAnswer:
+    """The physics teacher's worked answer for a data record (description, params, quantities)."""
+    from physlab.schema import parse_scenario
+
+    scenario = parse_scenario(record["params"])
+    lines = select_lines(teacher_lines(scenario, quantities_of(record, scenario)))
+    label = label_from_lines((line.phase, line.mode, line.value) for line in lines)
+    return WorkedAnswer(tuple(lines), label)
+
+
+# --------------------------------------------------------------------------- reading a student
+
+
+@dataclass(frozen=True)
+class StudentLine:
+    text: str
+    phase: int | None
+    mode: str | None
+    formula: str | None
+    value: float | None  # as written in the line (the calculator's when it ran)
+    verdict: str | None
+
+    @property
+    def parsed(self) -> bool:
+        return self.phase is not None
+
+
+def read_lines(text: str) -> list[StudentLine]:
+    """The derivation lines of a worked answer (those before the YES/NO line)."""
+    out: list[StudentLine] = []
+    for raw in (text or "").splitlines():
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        if re.match(r"^(yes|no)\b|^failure[ _-]*mode|^reasoning", stripped, re.IGNORECASE):
+            break
+        match = LINE_RE.match(stripped)
+        if not match:
+            out.append(StudentLine(stripped, None, None, None, None, None))
+            continue
+        value = None
+        if match.group("value"):
+            try:
+                value = float(match.group("value"))
+            except ValueError:
+                value = None
+        out.append(StudentLine(stripped, WORD_PHASES[match.group("phase")], match.group("mode"),
+                               match.group("formula"), value, match.group("verdict")))
+        if len(out) >= MAX_LINES:
+            break
+    return out
+
+
+def formula_to_compute(text: str) -> str | None:
+    """The formula to evaluate when generation has just written `text`, else None.
+
+    True when the last line is a worked line that ends with `=` and whose parentheses are
+    balanced (the `=` of a helper's named argument sits inside parentheses)."""
+    last = text.rsplit("\n", 1)[-1]
+    stripped = last.rstrip()
+    if not stripped.endswith("=") or not _LINE_START_RE.match(last):
+        return None
+    head, sep, formula = stripped[:-1].partition(":")
+    if not sep:
+        return None
+    if formula.count("(") != formula.count(")"):
+        return None
+    return formula.strip()
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def _same_number(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def diagnose(text: str, record: dict[str, Any], label: str | None = None) -> dict[str, Any]:
+    """Compare a student's worked answer with the physics teacher's for the same record.
+
+    Returns {"derivation": [per student line], "teacher_derivation": [teacher lines],
+    "reasoning_errors": [categories], "copied": {"exact": n, "total": n}}. `label` is the final
+    label the answer gave (parsed from its YES/NO and FAILURE_MODE lines).
+    """
+    from physlab.schema import parse_scenario
+
+    scenario = parse_scenario(record["params"])
+    quantities = quantities_of(record, scenario)
+    every = teacher_lines(scenario, quantities)
+    teacher = select_lines(every)
+    student = read_lines(text)
+    errors: set[str] = set()
+    used: set[int] = set()
+    derivation = []
+    exact = total = 0
+    for position, line in enumerate(student):
+        entry: dict[str, Any] = {"text": line.text, "phase": PHASE_WORDS.get(line.phase) if line.phase else None,
+                                 "mode": line.mode, "formula": line.formula, "value": line.value,
+                                 "verdict": line.verdict, "valid": False, "true_ratio": None,
+                                 "check_ok": False, "numbers": [], "errors": []}
+        line_errors: list[str] = []
+        if not line.parsed:
+            line_errors.append("unparsable_line")
+        else:
+            result = calculator.evaluate(line.formula or "")
+            entry["valid"] = result.ok
+            if not result.ok:
+                line_errors.append("unparsable_line")
+            if line.value is not None and line.verdict is not None:
+                if (line.value > 1.0) != (line.verdict == VERDICT_FAIL):
+                    line_errors.append("wrong_verdict")
+            # The teacher's line for the same check: same phase and mode, same structure first.
+            structure = calculator.structure(line.formula or "")
+            candidates = [i for i, t in enumerate(every) if i not in used and t.phase == line.phase
+                          and t.mode == line.mode]
+            same = [i for i in candidates if calculator.structure(every[i].formula) == structure]
+            match = (same or candidates or [None])[0]
+            if match is None:
+                line_errors.append("wrong_check_set")
+            else:
+                used.add(match)
+                target = every[match]
+                entry["true_ratio"] = target.true_ratio
+                entry["check_ok"] = (position < len(teacher) and teacher[position] is target)
+                if not same:
+                    line_errors.append("wrong_formula")
+                else:
+                    copied = calculator.numbers(line.formula or "")
+                    expected = calculator.numbers(target.formula)
+                    for slot, got, want in zip(target.slots, copied, expected, strict=False):
+                        ok = _same_number(got, want)
+                        entry["numbers"].append({"slot": slot, "copied": got, "expected": want, "exact": ok})
+                        if slot != "const":
+                            total += 1
+                            exact += int(ok)
+                        if not ok:
+                            line_errors.append("wrong_number")
+        entry["errors"] = sorted(set(line_errors))
+        errors.update(line_errors)
+        derivation.append(entry)
+    teacher_set = {id(t) for t in teacher}
+    matched_set = {id(every[i]) for i in used}
+    if teacher_set - matched_set:
+        errors.add("wrong_check_set")  # a check the teacher writes is missing
+    if label is not None:
+        implied = label_from_lines((s.phase, s.mode, s.value) for s in student
+                                   if s.parsed and s.value is not None)
+        if label != implied and label != "unparsed":
+            errors.add("wrong_mode_order")
+    return {
+        "derivation": derivation,
+        "teacher_derivation": [t.text for t in teacher],
+        "reasoning_errors": [e for e in REASONING_ERRORS if e in errors],
+        "copied": {"exact": exact, "total": total},
+    }
+
+
+def reasoning_error_summary(records: Iterable[dict[str, Any]], examples: int = 20) -> dict[str, Any]:
+    """{category: {count, examples}} over records carrying `reasoning_errors`, and copied numbers."""
+    summary = {cat: {"count": 0, "examples": []} for cat in REASONING_ERRORS}
+    exact = total = 0
+    clean = 0
+    n = 0
+    for rec in records:
+        if "reasoning_errors" not in rec:
+            continue
+        n += 1
+        cats = rec.get("reasoning_errors") or []
+        clean += int(not cats)
+        for cat in cats:
+            if cat in summary:
+                summary[cat]["count"] += 1
+                if len(summary[cat]["examples"]) < examples:
+                    summary[cat]["examples"].append(rec.get("scenario_id"))
+        copied = rec.get("copied") or {}
+        exact += int(copied.get("exact", 0))
+        total += int(copied.get("total", 0))
+    return {"reasoning_errors": summary, "copied_numbers": {"exact": exact, "total": total},
+            "derivations": n, "derivations_without_error": clean}

@@ -1,7 +1,8 @@
 """Streamlit glue the pages share: cached readers keyed on path + mtime, and empty-state text.
 
 Not a page (st.navigation in app.py lists the pages explicitly). No torch here: the cached
-model loader imports physlab.backends inside the function.
+model loader imports physlab.backends inside the function, so a fresh server's first page
+never waits for torch or transformers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 import streamlit as st
 
-from physlab import workspace as ws
+from physlab import launch
+from physlab import results_io as rio
 
 
 def app_pages() -> list[Any]:
@@ -24,6 +26,7 @@ def app_pages() -> list[Any]:
         st.Page("pages/results.py", title="Results", icon=":material/leaderboard:"),
         st.Page("pages/predict.py", title="Predict", icon=":material/psychology:"),
         st.Page("pages/errors.py", title="Errors", icon=":material/bug_report:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     ]
 
 
@@ -52,23 +55,23 @@ NO_EVALS = ("No evaluations yet: start one on the **Evaluate** page, or run "
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _split_cached(path: str, mtime: float) -> list[dict[str, Any]]:
-    return ws.load_split(Path(path))
+    return rio.load_split(Path(path))
 
 
 def load_split(preset: str, split: str) -> list[dict[str, Any]]:
     """One split's records, cached until the file changes. Raises ValueError for a corrupt file."""
-    path = ws.split_path(preset, split)
-    return _split_cached(str(path), ws.mtime(path))
+    path = rio.split_path(preset, split)
+    return _split_cached(str(path), rio.mtime(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _eval_records_cached(path: str, mtime: float) -> list[dict[str, Any]]:
-    return ws.load_eval_records(Path(path))
+    return rio.load_eval_records(Path(path))
 
 
 def load_eval_records(eval_path: Path) -> list[dict[str, Any]]:
     records = eval_path / "records.jsonl"
-    return _eval_records_cached(str(eval_path), ws.mtime(records))
+    return _eval_records_cached(str(eval_path), rio.mtime(records))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -83,12 +86,12 @@ def backend(spec: str, preset: str | None, data_dir: str, runs_dir: str) -> Any:
 
 
 def get_backend(spec: str, preset: str | None = None) -> Any:
-    return backend(spec, preset, str(ws.data_dir()), str(ws.runs_dir()))
+    return backend(spec, preset, str(rio.data_dir()), str(rio.runs_dir()))
 
 
-def pick_preset(key: str, label: str = "Preset") -> ws.PresetInfo | None:
+def pick_preset(key: str, label: str = "Preset") -> rio.PresetInfo | None:
     """A preset selectbox; None (after an info box saying what to do) when there is no data."""
-    presets = ws.list_presets()
+    presets = rio.list_presets()
     if not presets:
         st.info(NO_DATA)
         return None
@@ -104,7 +107,7 @@ def show_error(err: Exception, what: str) -> None:
 
 def job_table(kind: str | None) -> list[dict[str, Any]]:
     """Jobs of one kind (train, evaluate) as table rows, newest first; [] before physlab.jobs exists."""
-    return [j for j in ws.list_job_rows() if kind is None or j.get("kind") == kind]
+    return [j for j in launch.list_job_rows() if kind is None or j.get("kind") == kind]
 
 
 def active_jobs_panel(kind: str) -> None:
@@ -114,23 +117,48 @@ def active_jobs_panel(kind: str) -> None:
     it reads only the job folders, so a reload or a second tab shows the same state (re-attach).
     """
     jobs = job_table(kind)
-    active = [j for j in jobs if j.get("state") in ws.ACTIVE_STATES]
+    active = [j for j in jobs if j.get("state") in rio.ACTIVE_STATES]
     if not active:
         st.caption(f"No {kind} job running or queued.")
     for job in active:
         with st.container(border=True):
             c1, c2 = st.columns([4, 1])
-            c1.markdown(f"**{job['id']}** · {job['state']} · started {job.get('started') or '-'}")
+            when = (f"queued at {job.get('queued') or '-'}, waiting for the job before it" if job["state"] == "queued"
+                    else f"started {job.get('started') or '-'}")
+            c1.markdown(f"**{job['id']}** · {job['state']} · {when}")
             if c2.button("Cancel", key=f"cancel_{job['id']}", type="secondary"):
                 try:
-                    ws.cancel_job(job["folder"])
+                    launch.cancel_job(job["folder"])
                     st.toast(f"Cancelled {job['id']}")
                 except (ValueError, OSError) as err:
                     show_error(err, "Cancel failed")
-            tail = ws.job_log_tail(job["folder"], lines=8)
+            tail = launch.job_log_tail(job["folder"], lines=8)
             if tail:
                 st.code(tail, language=None)
     if jobs:
-        with st.expander(f"All {kind} jobs ({len(jobs)})"):
-            st.dataframe([{k: j.get(k) for k in ("id", "state", "started", "ended", "error")} for j in jobs],
+        with st.expander(f"All {kind} jobs ({len(jobs)})", expanded=not active):
+            st.dataframe([{k: j.get(k) for k in ("id", "state", "queued", "started", "ended", "error")} for j in jobs],
                          hide_index=True, width="stretch")
+
+
+def selected_points(event: Any) -> list[dict[str, Any]]:
+    """The points a click or box selected on an st.plotly_chart(on_select="rerun") chart."""
+    try:
+        return list(event.selection.points or [])
+    except AttributeError:
+        try:
+            return list(event["selection"]["points"] or [])
+        except (KeyError, TypeError):
+            return []
+
+
+def index_of(options: list[Any], value: Any, default: int = 0) -> int:
+    return options.index(value) if value in options else default
+
+
+def choose(label: str, options: list[Any], key: str, default: Any = None, container: Any = None, **kwargs: Any) -> Any:
+    """A selectbox whose value lives in st.session_state[key]: set to `default` when missing or no
+    longer an option, so other code (a click on another page) can preselect it without a warning."""
+    if st.session_state.get(key) not in options and options:
+        st.session_state[key] = default if default in options else options[0]
+    return (container or st).selectbox(label, options, key=key, **kwargs)

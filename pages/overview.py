@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._common import NO_DATA, NO_EVALS, NO_RUNS
-from physlab import workspace as ws
+from physlab import results_io as rio
 
 st.title("physlab")
 st.markdown(
@@ -15,19 +15,21 @@ st.markdown(
     "from a demand / capacity ratio *r* (fails when *r* > 1)."
 )
 
-counts = ws.workspace_counts()
+counts = rio.workspace_counts()
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Datasets", counts.presets, help="data/<preset>/ folders")
 c2.metric("Scenarios", counts.scenarios, help="all splits of all presets")
 c3.metric("Training runs", counts.runs, help=f"{counts.runs_done} finished")
 c4.metric("Evaluations", counts.evaluations)
 
-st.subheader("Latest comparison")
-evaluations = [e for e in ws.list_evaluations() if e.summary]
-if evaluations:
-    latest = evaluations[0]
-    st.caption(f"Evaluation `{latest.eval_id}` — details on the **Results** page.")
-    st.table(ws.headline_table(latest.summary or {}))
+st.subheader("Comparison")
+shown, why = rio.preferred_evaluation(rio.list_evaluations())
+if shown is not None:
+    summary = shown.summary or {}
+    st.caption(f"Evaluation `{shown.eval_id}` ({summary.get('preset') or shown.config.get('preset', '?')} / "
+               f"{summary.get('split') or shown.config.get('split', '?')}): {why}. Every evaluation is on the "
+               "**Results** page; every model side by side on **Compare**.")
+    st.table(rio.headline_table(summary))
 else:
     st.info(NO_EVALS)
 

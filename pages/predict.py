@@ -3,25 +3,27 @@ answer; a what-if sweep over one parameter against the physics threshold."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from pages._common import NO_DATA, get_backend, load_split, show_error
-from physlab import charts
-from physlab import workspace as ws
+from physlab import charts, launch, whatif
+from physlab import results_io as rio
 
 st.title("Predict")
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _model_choices() -> list[str]:
-    return ws.model_choices()
+    return launch.model_choices()
 
 
 source = st.radio("Input", ["Scenario from a dataset", "Free text"], horizontal=True, key="pred_source")
 params: dict | None = None
 description = ""
 if source == "Scenario from a dataset":
-    presets = ws.list_presets()
+    presets = rio.list_presets()
     if not presets:
         st.info(NO_DATA + " Or switch to **Free text**.")
         st.stop()
@@ -44,15 +46,15 @@ if source == "Scenario from a dataset":
     params.setdefault("id", record["id"])
     params.setdefault("family", record.get("family", "custom"))
     with st.expander("Edit parameters", expanded=False):
-        present = ws.present_params(params)
+        present = whatif.present_params(params)
         cols = st.columns(3)
         for i, (path, value) in enumerate(present.items()):
-            new = cols[i % 3].number_input(ws.EDITABLE_PARAMS[path], value=float(value), format="%.4g",
+            new = cols[i % 3].number_input(whatif.EDITABLE_PARAMS[path], value=float(value), format="%.4g",
                                            key=f"pred_edit_{record['id']}_{path}")
             if new != value:
-                params = ws.set_param(params, path, new)
+                params = whatif.set_param(params, path, new)
     try:
-        scenario, assessment, description = ws.physics_of(params)
+        scenario, assessment, description = whatif.physics_of(params)
     except ValueError as err:
         show_error(err, "These parameters are not a valid scenario")
         st.stop()
@@ -77,28 +79,67 @@ choices = _model_choices()
 models = st.multiselect("Models to ask", choices, default=[c for c in choices if c == "base"], key="pred_models",
                         help="base = the embedded model zero-shot; run:<id> = a LoRA student; ollama:<name> when a server answers")
 with_reasoning = st.checkbox("Also generate a written answer with reasoning (slower)", value=True, key="pred_reason")
-preset_for_baselines = st.session_state.get("pred_preset") or (ws.list_presets()[0].name if ws.list_presets() else None)
+preset_for_baselines = st.session_state.get("pred_preset") or next((p.name for p in rio.list_presets()), None)
 
-if st.button("Ask the models", type="primary", disabled=not (models and description.strip()), key="pred_ask"):
+missing = ("pick at least one model" if not models else "") or ("write a description first" if not description.strip() else "")
+b1, b2, b3 = st.columns([1, 1, 3])
+ask = b1.button("Ask the models", type="primary", disabled=bool(missing), key="pred_ask")
+preload = b2.button("Load the models now", disabled=not models, key="pred_load",
+                    help="load (and keep loaded) the chosen models before asking: the first load of a model "
+                         "takes from seconds to minutes; later questions reuse it")
+if missing:
+    b3.caption(f"To ask: {missing}.")
+
+
+def _load(spec: str, status) -> object:
+    started = time.perf_counter()
+    status.write(f"**{spec}** · loading ...")
+    backend = get_backend(spec, preset_for_baselines)
+    took = time.perf_counter() - started
+    status.write(f"**{spec}** · loaded in {took:.1f} s" if took > 0.5 else f"**{spec}** · already loaded")
+    return backend
+
+
+if preload:
+    with st.status("Loading models ...", expanded=True) as status:
+        for spec in models:
+            try:
+                _load(spec, status)
+            except ValueError as err:
+                status.write(f"**{spec}** · cannot load: {err}")
+        status.update(label="Models loaded: asking is quick now", state="complete", expanded=False)
+
+if ask:
     from physlab.evaluate import predict
 
     answers = {}
-    bar = st.progress(0.0, text="Loading models ...")
-    for i, spec in enumerate(models):
-        try:
-            backend = get_backend(spec, preset_for_baselines)
-            row: dict = {"model": spec}
-            if backend.supports_score:
-                row.update(predict(backend, [description], mode="score")[0])
-            if with_reasoning or not backend.supports_score:
-                generated = predict(backend, [description], mode="generate")[0]
-                row.update({k: generated[k] for k in ("decision", "mode", "label", "reasoning", "raw_output", "ok")})
-            answers[spec] = row
-        except ValueError as err:
-            answers[spec] = {"model": spec, "error": str(err)}
-        bar.progress((i + 1) / len(models), text=f"{spec} answered")
-    bar.empty()
+    with st.status("Asking the models ...", expanded=True) as status:
+        for spec in models:
+            try:
+                backend = _load(spec, status)
+                row: dict = {"model": spec}
+                if backend.supports_score:
+                    started = time.perf_counter()
+                    status.write(f"**{spec}** · scoring the 8 answers ...")
+                    scored = predict(backend, [description], mode="score")[0]
+                    row["scored"] = scored
+                    status.write(f"**{spec}** · scored in {time.perf_counter() - started:.1f} s")
+                if with_reasoning or not backend.supports_score:
+                    started = time.perf_counter()
+                    status.write(f"**{spec}** · generating a written answer ...")
+                    row["generated"] = predict(backend, [description], mode="generate")[0]
+                    status.write(f"**{spec}** · generated in {time.perf_counter() - started:.1f} s")
+                answers[spec] = row
+            except ValueError as err:
+                answers[spec] = {"model": spec, "error": str(err)}
+                status.write(f"**{spec}** · failed: {err}")
+        status.update(label="Answers below", state="complete", expanded=False)
     st.session_state["pred_answers"] = {"text": description, "answers": answers}
+
+
+def _mark(label: str | None, truth: str | None) -> str:
+    return "" if truth is None or label is None else (" ✓" if label == truth else " ✗")
+
 
 stored = st.session_state.get("pred_answers")
 if stored and stored["text"] == description:
@@ -110,30 +151,54 @@ if stored and stored["text"] == description:
             if "error" in ans:
                 st.error(ans["error"])
                 continue
-            label = ans.get("label") or "unparsed"
-            mark = "" if truth is None else (" ✓" if label == truth else " ✗")
-            st.markdown(f"answer: **{label}**{mark}")
-            if ans.get("reasoning"):
-                st.caption(ans["reasoning"])
-            if ans.get("probabilities"):
-                st.plotly_chart(charts.label_probabilities(ans["probabilities"], truth), width="stretch", key=f"pred_p_{spec}")
+            generated, scored = ans.get("generated"), ans.get("scored")
+            if generated:
+                label = generated.get("label") or "unparsed"
+                st.markdown(f"**Written answer** (greedy text, parsed): **{label}**{_mark(label, truth)}")
+            if scored:
+                label = scored.get("label") or "unparsed"
+                st.markdown(f"**Scored answer** (the most likely of the 8 canonical answers): "
+                            f"**{label}**{_mark(label, truth)}")
+            if generated and scored and (generated.get("label") or "unparsed") != (scored.get("label") or "unparsed"):
+                st.warning("The two ways of answering disagree: the written answer is what the model says when it "
+                           "writes freely; the scored one is which canonical answer it finds most likely.")
+            if generated and isinstance(generated.get("derivation"), list) and generated["derivation"]:
+                st.markdown("**Derivation**, each line against physics:")
+                marks = [rio.line_marks(line) for line in generated["derivation"]]
+                st.dataframe([{k: v for k, v in m.items() if k != "ok"} for m in marks], hide_index=True,
+                             width="stretch")
+                right = sum(m["ok"] for m in marks)
+                st.caption(f"{right} of {len(marks)} lines right: the right check, the description's numbers, the "
+                           "calculator's r against the true r, and a verdict that follows from it.")
+            elif generated and generated.get("reasoning"):
+                st.caption(generated["reasoning"])
+            if generated:
+                with st.expander("Raw written answer"):
+                    st.code(generated.get("raw_output") or "", language=None)
+            if scored and scored.get("probabilities"):
+                st.plotly_chart(charts.label_probabilities(scored["probabilities"], truth,
+                                                           title="Scored: probability per answer"),
+                                width="stretch", key=f"pred_p_{spec}")
 elif models:
     st.caption("Click **Ask the models** to see their answers.")
 
 if params is not None:
     st.subheader("What if?")
-    present = ws.present_params(params)
+    present = whatif.present_params(params)
     s1, s2, s3, s4 = st.columns([2, 1, 1, 1])
-    path = s1.selectbox("Parameter to sweep", list(present), format_func=lambda p: ws.EDITABLE_PARAMS[p], key="pred_sweep_param")
+    path = s1.selectbox("Parameter to sweep", list(present), format_func=lambda p: whatif.EDITABLE_PARAMS[p], key="pred_sweep_param")
     current = present[path]
-    low = s2.number_input("from", value=round(current * 0.25, 4), format="%.4g", key=f"pred_low_{path}")
-    high = s3.number_input("to", value=round(max(current * 2.0, current + 0.1), 4), format="%.4g", key=f"pred_high_{path}")
+    default_low, default_high = whatif.default_range(current)
+    # Keyed by scenario and value too: another scenario (or an edited value) starts from its own range.
+    range_key = f"{params.get('id')}_{path}_{current:g}"
+    low = s2.number_input("from", value=default_low, format="%.4g", key=f"pred_low_{range_key}")
+    high = s3.number_input("to", value=default_high, format="%.4g", key=f"pred_high_{range_key}")
     points = s4.number_input("points", min_value=2, max_value=25, value=7, key="pred_points")
     sweep_models = [m for m in models if m]
     if st.button("Run sweep", key="pred_sweep"):
         try:
-            values = ws.sweep_values(float(low), float(high), int(points))
-            physics_points = ws.physics_sweep(params, path, values)
+            values = whatif.sweep_values(float(low), float(high), int(points))
+            physics_points = whatif.physics_sweep(params, path, values)
         except ValueError as err:
             show_error(err, "Cannot sweep")
         else:
@@ -153,12 +218,12 @@ if params is not None:
                     show_error(err, spec)
                 bar.progress((i + 1) / max(1, len(sweep_models)), text=f"{spec} done")
             bar.empty()
-            st.session_state["pred_sweep_result"] = (path, values, [p.largest_ratio for p in physics_points], p_fail,
+            st.session_state["pred_sweep_result"] = (range_key, values, [p.largest_ratio for p in physics_points], p_fail,
                                                      [p.label for p in physics_points])
     result = st.session_state.get("pred_sweep_result")
-    if result and result[0] == path:
+    if result and result[0] == range_key:
         _, values, ratios, p_fail, labels = result
-        st.plotly_chart(charts.what_if_sweep(ws.EDITABLE_PARAMS[path], values, ratios, p_fail, ratio_name="largest physics r"),
+        st.plotly_chart(charts.what_if_sweep(whatif.EDITABLE_PARAMS[path], values, ratios, p_fail, ratio_name="largest physics r"),
                         width="stretch", key="pred_sweep_chart")
         st.caption("Physics labels along the sweep: " + " · ".join(f"{v:.3g} → {lab}" for v, lab in zip(values, labels, strict=False)))
     else:

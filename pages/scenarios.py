@@ -8,22 +8,22 @@ import json
 import streamlit as st
 
 from pages._common import NO_DATA, load_split, show_error
-from physlab import charts
-from physlab import workspace as ws
+from physlab import charts, launch
+from physlab import results_io as rio
 
 st.title("Scenarios")
 
-presets = ws.list_presets()
+presets = rio.list_presets()
 if not presets:
     st.info(NO_DATA)
-    with st.form("generate"):
-        preset_name = st.selectbox("Preset", ws.generatable_presets(),
+    with st.form("generate", enter_to_submit=False):
+        preset_name = st.selectbox("Preset", launch.generatable_presets(),
                                    help="seed: the published experiment's size (seconds); standard: >= 1,200 train (under a minute)")
         seed = st.number_input("Seed", min_value=0, value=0, step=1, help="the same seed gives byte-identical files")
         if st.form_submit_button("Generate", type="primary"):
             with st.spinner(f"Generating the {preset_name} preset ..."):
                 try:
-                    counts = ws.generate_preset(preset_name, int(seed))
+                    counts = launch.generate_preset(preset_name, int(seed))
                 except (ValueError, OSError) as err:
                     show_error(err, "Generation failed")
                 else:
@@ -43,7 +43,7 @@ for split in splits:
             records.append({**rec, "split": rec.get("split") or split})
     except ValueError as err:
         show_error(err, f"Cannot read {split}")
-rows = ws.records_table(records)
+rows = rio.records_table(records)
 if not rows:
     st.info("No scenarios in the chosen splits: pick at least one split above.")
     st.stop()
@@ -99,7 +99,7 @@ st.write(record.get("explanation", ""))
 try:
     from physlab.physics import assess, explain_ratios
 
-    assessment = assess(ws.scenario_from_record(record))
+    assessment = assess(rio.scenario_from_record(record))
     st.code("\n".join(explain_ratios(assessment)) or "no check applies", language=None)
 except ValueError as err:
     show_error(err, "These parameters do not validate")
@@ -110,13 +110,16 @@ with st.expander("Simulate (MuJoCo)"):
         from physlab.sim import simulate
 
         try:
-            result = simulate(ws.scenario_from_record(record))
+            result = simulate(rio.scenario_from_record(record))
         except ValueError as err:
             show_error(err, "These parameters do not validate")
         else:
-            verdict = result.outcome or "cannot decide"
-            agree = "agrees with" if result.outcome == record.get("label") else "differs from"
-            st.markdown(f"Simulated: **{verdict}** ({agree} the physics label) · {result.reason}")
+            if result.outcome is None:
+                st.markdown(f"Simulated: **no verdict**: this check stays analytic here · {result.reason}")
+            else:
+                agree = "agrees with" if result.outcome == record.get("label") else "differs from"
+                st.markdown(f"Simulated: **{result.outcome}** ({agree} the physics label "
+                            f"**{record.get('label')}**) · {result.reason}")
             st.plotly_chart(charts.sim_trajectory(result), width="stretch")
             st.caption(", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                                  for k, v in sorted(result.measured.items())))

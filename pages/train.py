@@ -6,17 +6,17 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._common import NO_DATA, NO_RUNS, active_jobs_panel, show_error
-from physlab import charts
-from physlab import workspace as ws
+from physlab import charts, launch
+from physlab import results_io as rio
 
 st.title("Train")
 
-presets = ws.list_presets()
+presets = rio.list_presets()
 if not presets:
     st.info(NO_DATA)
     st.stop()
 
-missing = [p.name for p in presets if not ws.has_curriculum(p.name)]
+missing = [p.name for p in presets if not launch.has_curriculum(p.name)]
 if missing:
     st.info("Training reads `data/<preset>/curriculum.jsonl` (prompt + answer with reasoning). Missing for: "
             + ", ".join(f"**{m}**" for m in missing) + ". Build it here with the offline physics teacher, or with "
@@ -26,36 +26,42 @@ if missing:
         if cols[i % len(cols)].button(f"Build curriculum for {name}", key=f"curriculum_{name}"):
             with st.spinner(f"Writing the {name} curriculum ..."):
                 try:
-                    path = ws.build_physics_curriculum(name)
+                    path = launch.build_physics_curriculum(name)
                 except ValueError as err:
                     show_error(err, "Cannot build the curriculum")
                 else:
                     st.success(f"Wrote {path}")
                     st.rerun()
 
-with st.form("train"):
+# Enter in a field does not submit (it used to queue a job on every Enter); numbers have no
+# widget bounds, so an out-of-range value reaches the validation and gets a message naming it.
+with st.form("train", enter_to_submit=False):
     st.markdown("LoRA fine-tuning. Defaults are the published recipe (r = 8, α = 32, q_proj + v_proj, 3 epochs, lr 2e-4).")
     c1, c2, c3 = st.columns(3)
     preset = c1.selectbox("Preset (training data)", [p.name for p in presets])
     base_model = c2.text_input("Base model", value="embedded",
                                help="embedded (SmolLM2-135M, ships with physlab), a Hugging Face id, or a local folder")
-    epochs = c3.number_input("Epochs", min_value=1, max_value=100, value=3)
+    epochs = c3.number_input("Epochs", value=3.0, step=1.0, format="%g")
     c4, c5, c6 = st.columns(3)
-    lora_r = c4.number_input("LoRA rank r", min_value=1, max_value=256, value=8)
-    lora_alpha = c5.number_input("LoRA alpha", min_value=1, max_value=1024, value=32)
-    learning_rate = c6.number_input("Learning rate", min_value=1e-7, max_value=1.0, value=2e-4, format="%.1e")
+    lora_r = c4.number_input("LoRA rank r", value=8, step=1)
+    lora_alpha = c5.number_input("LoRA alpha", value=32, step=1)
+    learning_rate = c6.number_input("Learning rate", value=2e-4, format="%.1e")
     c7, c8 = st.columns([2, 1])
     target_modules = c7.text_input("Target modules (comma-separated)", value="q_proj,v_proj")
-    max_steps = c8.number_input("Max steps (0 = all epochs)", min_value=0, value=0, step=1,
+    max_steps = c8.number_input("Max steps (0 = all epochs)", value=0, step=1,
                                 help="a few steps for a quick check; 0 trains the full number of epochs")
     submitted = st.form_submit_button("Start training", type="primary")
 
 if submitted:
-    form = ws.TrainForm(preset=preset, base_model=base_model.strip(), epochs=int(epochs), lora_r=int(lora_r),
-                        lora_alpha=int(lora_alpha), learning_rate=float(learning_rate),
-                        target_modules=target_modules, max_steps=int(max_steps) or None)
     try:
-        job = ws.submit_training(form)
+        if int(max_steps) < 0:
+            raise ValueError(f"max_steps: 0 (all epochs) or more (got {int(max_steps)})")
+        form = launch.TrainForm(preset=preset, base_model=base_model.strip(), epochs=float(epochs), lora_r=int(lora_r),
+                                lora_alpha=int(lora_alpha), learning_rate=float(learning_rate),
+                                target_modules=target_modules, max_steps=int(max_steps) or None)
+        job = launch.submit_training(form)
+    except launch.DuplicateJob as err:
+        st.warning(f"Not started: {err}.")
     except ValueError as err:
         show_error(err, "Cannot start training")
     else:
@@ -68,13 +74,14 @@ def live() -> None:
     st.subheader("Queue")
     active_jobs_panel("train")
 
-    runs = ws.list_runs()
-    running = [r for r in runs if r.state in ws.ACTIVE_STATES]
+    runs = rio.list_runs()
+    running = [r for r in runs if r.state in rio.ACTIVE_STATES]
     for run in running:
-        metrics = ws.read_metrics(run.path)
-        st.markdown(f"**{run.run_id}** · {run.state} · {run.base_model} on {run.preset}")
-        fraction = ws.run_progress(run, metrics)
-        last = metrics[-1] if metrics else {}
+        metrics = rio.read_metrics(run.path)
+        st.markdown(f"**{run.title}** · {run.state} · {run.base_model} on {run.preset}")
+        fraction = rio.run_progress(run, metrics)
+        train_rows, _ = rio.loss_rows(metrics)
+        last = train_rows[-1] if train_rows else {}
         loss = last.get("loss")
         text = (f"step {last.get('step', 0)} of {run.status.get('total_steps') or '?'} · "
                 f"loss {'-' if loss is None else f'{loss:.3f}'} · "
@@ -87,16 +94,19 @@ def live() -> None:
     if not runs:
         st.info(NO_RUNS)
         return
-    st.dataframe([{"run": r.run_id, "state": r.state, "base model": r.base_model, "preset": r.preset,
-                   "steps": (ws.read_metrics(r.path)[-1:] or [{}])[0].get("step"),
+    st.dataframe([{"run": r.run_id, "name": r.name, "state": r.state, "base model": r.base_model, "preset": r.preset,
+                   "steps": rio.run_steps(r, rio.read_metrics(r.path)),
                    "wall time (s)": r.manifest.get("wall_time_s")} for r in runs], hide_index=True, width="stretch")
-    finished = [r for r in runs if r.state not in ws.ACTIVE_STATES]
+    st.caption("States are physlab.jobs' own (a cancelled run reads `cancelled`). Compare runs' configs, "
+               "name, tag or delete them, and download adapters on **Compare**.")
+    finished = [r for r in runs if r.state not in rio.ACTIVE_STATES]
     if finished:
-        chosen = st.multiselect("Loss curves of", [r.run_id for r in finished], default=[r.run_id for r in finished[:3]],
-                                key="train_curves")
+        ids = [r.run_id for r in finished]
+        default = [r.run_id for r in rio.preferred_runs(finished)[:3]] or ids[:1]
+        chosen = st.multiselect("Loss curves of", ids, default=default, key="train_curves")
         if chosen:
             by_id = {r.run_id: r for r in finished}
-            st.plotly_chart(charts.loss_curves({rid: ws.read_metrics(by_id[rid].path) for rid in chosen}),
+            st.plotly_chart(charts.loss_curves({rid: rio.read_metrics(by_id[rid].path) for rid in chosen}),
                             width="stretch", key="train_loss_finished")
 
 

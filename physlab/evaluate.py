@@ -462,9 +462,9 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
 def list_evaluations(results_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """Evaluations on disk, newest first: eval_id, preset, split, mode, models, records, state.
 
-    The same folder scan as the dashboard's (workspace.list_evaluations), as table rows.
+    The same folder scan as the dashboard's (results_io.list_evaluations), as table rows.
     """
-    from physlab.workspace import list_evaluations as scan
+    from physlab.results_io import list_evaluations as scan
 
     rows = []
     for ev in scan(Path(results_dir or _default_results_dir()) / "evaluations"):

@@ -27,7 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 # app's navigation (not Streamlit's legacy list of every file in pages/).
 PAGES = {
     "scenarios": ("scenarios", "Detail"),
-    "overview": ("", "Latest comparison"),
+    "overview": ("", "Comparison"),
     "train": ("train", "Start training"),
     "evaluate": ("evaluate", "Start evaluation"),
     "results": ("results", "Confusion"),

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ("overview", "scenarios", "train", "evaluate", "results", "predict", "errors")
+PAGES = ("overview", "scenarios", "train", "evaluate", "results", "predict", "errors", "compare")
 TIMEOUT_S = 60
 
 BASE = {
@@ -171,8 +171,8 @@ def test_scenarios_page_without_data_offers_generate(empty_workspace) -> None:
 def test_torch_is_not_imported_by_the_read_side_modules() -> None:
     import subprocess
 
-    code = ("import sys, physlab.charts, physlab.workspace; import pages._common; "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = ("import sys, physlab.charts, physlab.results_io, physlab.launch, physlab.whatif; import pages._common; "
+            "assert 'torch' not in sys.modules, 'torch imported'; assert 'transformers' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(APP).parent, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -411,12 +411,15 @@ def test_a_running_state_whose_process_died_reads_as_failed(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    from physlab import workspace as ws
+    from physlab import results_io as rio
 
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     (tmp_path / "status.json").write_text(json.dumps({"state": "running", "pid": proc.pid}))
-    status = ws.read_status(tmp_path)
-    assert status["state"] == "failed" and "died" in status["error"]
+    status = rio.read_status(tmp_path)
+    assert status["state"] == "failed" and status["error"]
     (tmp_path / "status.json").write_text(json.dumps({"state": "running", "pid": os.getpid()}))
-    assert ws.read_status(tmp_path)["state"] == "running"  # a live process keeps its state
+    assert rio.read_status(tmp_path)["state"] == "running"  # a live process keeps its state
+    # A run whose cancel was asked and whose process is gone reads as cancelled (the library's word).
+    (tmp_path / "status.json").write_text(json.dumps({"state": "running", "pid": proc.pid, "cancel_requested": True}))
+    assert rio.read_status(tmp_path)["state"] == "cancelled"

@@ -77,14 +77,11 @@ def _config_from_args(args: argparse.Namespace):
 
 
 def _job_argv(config) -> list[str]:
-    """The same evaluation as an argument list for a background process (never a shell string)."""
-    argv = ["evaluate", "--preset", config.preset, "--split", config.split, "--models", ",".join(config.models),
-            "--mode", config.mode, "--batch-size", str(config.batch_size),
-            "--max-new-tokens", str(config.max_new_tokens), "--fewshot-k", str(config.fewshot_k),
-            "--precision", config.precision, "--eval-id", str(config.eval_id), "--quiet"]
-    if config.limit is not None:
-        argv += ["--limit", str(config.limit)]
-    return argv
+    """The same evaluation as an argument list for a background process (physlab.launch builds it,
+    so the dashboard starts exactly the same command)."""
+    from physlab.launch import evaluate_argv
+
+    return evaluate_argv(config)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -15,13 +15,12 @@ import hashlib
 import json
 import math
 import os
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from physlab import __version__
-from physlab.fileio import data_dir
+from physlab.fileio import data_dir, flag_stale, write_temp
 from physlab.labels import LABELS, MODES
 from physlab.schema import parse_scenario
 
@@ -189,29 +188,15 @@ def counts(splits: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, int]]
     return out
 
 
-def _atomic_write(path: Path, data: bytes) -> Path:
-    """Write to a temp file next to `path`; return the temp path (moved into place later)."""
-    # A unique name opened with "x" (not mkstemp, whose 0600 mode would outlive the rename):
-    # the file gets the usual permissions of the user's umask.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
 def write_dataset(folder: str | Path, splits: dict[str, list[dict[str, Any]]],
                   manifest: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write the splits and manifest.json into `folder`, all or nothing; return the manifest.
 
     The manifest holds the caller's keys (preset, seed, ...) plus counts per split and label,
     the content hash of the split files and created_by. Split files of an older generation
-    that this one does not have are removed; other files in the folder (a curriculum) stay.
+    that this one does not have are removed. Files derived from the splits (curriculum*.jsonl)
+    stay, but when the content changed they are flagged stale (fileio.check_derived refuses
+    them until `physlab curriculum build` rebuilds them).
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -230,10 +215,11 @@ def write_dataset(folder: str | Path, splits: dict[str, list[dict[str, Any]]],
     blobs_out[MANIFEST] = (json.dumps(final, indent=2) + "\n").encode("utf-8")
 
     folder.mkdir(parents=True, exist_ok=True)
+    previous_hash = _previous_content_hash(folder)
     temps: dict[str, Path] = {}
     try:
         for name, blob in blobs_out.items():
-            temps[name] = _atomic_write(folder / name, blob)
+            temps[name] = write_temp(folder / name, blob)
     except BaseException:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)
@@ -244,7 +230,33 @@ def write_dataset(folder: str | Path, splits: dict[str, list[dict[str, Any]]],
     for split in SPLITS:
         if split not in splits:
             (folder / f"{split}.jsonl").unlink(missing_ok=True)
+    if previous_hash != final["content_hash"]:
+        flag_derived(folder, f"data/{folder.name} was regenerated ({(previous_hash or 'unknown')[:12]} -> "
+                             f"{final['content_hash'][:12]})")
     return final
+
+
+DERIVED_GLOB = "curriculum*.jsonl"  # curriculum.jsonl, curriculum-answers.jsonl, curriculum-worked.jsonl, ...
+
+
+def _previous_content_hash(folder: Path) -> str | None:
+    try:
+        return str(json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("content_hash"))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def flag_derived(folder: str | Path, reason: str) -> list[Path]:
+    """Mark every file derived from a preset's splits (its curricula) stale, so training and
+    evaluation refuse them until they are rebuilt. Returns the files flagged."""
+    folder = Path(folder)
+    flagged = []
+    for path in sorted(folder.glob(DERIVED_GLOB)):
+        variant = path.stem.removeprefix("curriculum").lstrip("-")
+        flags = {"answers": " --answers-only"}.get(variant, f" --format {variant}" if variant else "")
+        flag_stale(path, reason, f"physlab curriculum build --preset {folder.name}{flags}")
+        flagged.append(path)
+    return flagged
 
 
 # --------------------------------------------------------------------------- finding records

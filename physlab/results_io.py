@@ -521,13 +521,14 @@ def preferred_evaluation(evaluations: list[EvalInfo]) -> tuple[EvalInfo | None, 
     if not finished:
         return None, "no finished evaluation yet"
 
-    def rank(e: EvalInfo) -> tuple[int, int]:
-        n = max((int(m.get("n") or 0) for m in model_summaries(e.summary or {}).values()), default=0)
-        return (1 if _student_models(e.models) else 0, n)
+    def rank(e: EvalInfo) -> tuple[int, int, int]:
+        per_model = model_summaries(e.summary or {})
+        n = max((int(m.get("n") or 0) for m in per_model.values()), default=0)
+        return (1 if _student_models(e.models) else 0, n, len(per_model))
 
     best = max(finished, key=rank)  # max keeps the first (newest) among equals
     students = _student_models(best.models)
-    why = (f"the largest finished evaluation with a student ({', '.join(students)})" if students
+    why = (f"the largest finished evaluation with a student ({', '.join(students)}), most models first" if students
            else "the largest finished evaluation (none has a student yet)")
     return best, why
 
@@ -543,7 +544,8 @@ def preferred_runs(runs: list[RunInfo]) -> list[RunInfo]:
     """Finished runs, the most meaningful first: full trainings (no max_steps cap) before smoke
     runs, then the most optimizer steps, then the newest."""
     done = [r for r in runs if r.finished_ok]
-    return sorted(done, key=lambda r: (r.config.get("max_steps") in (None, -1, 0), run_steps(r) or 0), reverse=True)
+    steps = {r.run_id: run_steps(r, read_metrics(r.path)) or 0 for r in done}
+    return sorted(done, key=lambda r: (r.config.get("max_steps") in (None, -1, 0), steps[r.run_id]), reverse=True)
 
 
 # --------------------------------------------------------------------------- comparing runs
@@ -757,7 +759,7 @@ def learning_curve(run: RunInfo, evaluations: list[EvalInfo], preset: str, split
     checkpoints and of its final adapter on (preset, split): rows {step, examples, value, lo, hi, n,
     evaluation}, ascending by step; one point per step (the largest evaluation)."""
     keys = LEADERBOARD_METRICS[metric]
-    final_step = run_steps(run)
+    final_step = run_steps(run, read_metrics(run.path))
     batch = run.manifest.get("effective_batch") or (run.config.get("batch_size") or 4) * (run.config.get("grad_accum") or 1)
     points: dict[int, dict[str, Any]] = {}
     for e in evaluations:

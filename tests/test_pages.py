@@ -114,6 +114,114 @@ def make_results(root: Path, data: Path) -> tuple[Path, Path]:
     return run, ev
 
 
+def _line(text: str, phase: str, mode: str, value: float, true_r: float, verdict: str, numbers: list[tuple],
+          errors: list[str] | None = None, check_ok: bool = True) -> dict:
+    """One derivation line in the evaluation-record contract of the worked student."""
+    return {"text": text, "phase": phase, "mode": mode, "formula": text.split(":", 1)[1].split("=")[0].strip(),
+            "value": value, "verdict": verdict, "valid": True, "true_ratio": true_r, "check_ok": check_ok,
+            "numbers": [{"slot": s_, "copied": c, "expected": e, "exact": c == e} for s_, c, e in numbers],
+            "errors": list(errors or [])}
+
+
+TEACHER = ["lift dropping: 0.35/3 = 0.117 ok", "lift slipping: 0.35*(9.81+1)/(2*0.6*20) = 0.158 ok", "NO",
+           "FAILURE_MODE: none"]
+
+
+def worked_answer(i: int) -> tuple[str, list[dict], list[str]]:
+    """(raw text, derivation, reasoning errors) of scenario i: right on even i, a miscopied mass on odd i,
+    a wrong verdict on i = 3."""
+    ok = _line("lift dropping: 0.35/3 = 0.117 ok", "lift", "dropping", 0.117, 0.117, "ok", [("mass", 0.35, 0.35)])
+    if i % 2 == 0:
+        second = _line("lift slipping: 0.35*(9.81+1)/(2*0.6*20) = 0.158 ok", "lift", "slipping", 0.158, 0.158, "ok",
+                       [("mass", 0.35, 0.35), ("grip", 20.0, 20.0)])
+        errors: list[str] = []
+    elif i == 3:
+        second = _line("lift slipping: 0.35*(9.81+1)/(2*0.6*2) = 1.58 ok", "lift", "slipping", 1.58, 0.158, "ok",
+                       [("mass", 0.35, 0.35), ("grip", 2.0, 20.0)], ["wrong_number", "wrong_verdict"])
+        errors = ["wrong_number", "wrong_verdict"]
+    else:
+        second = _line("lift slipping: 0.53*(9.81+1)/(2*0.6*20) = 0.239 ok", "lift", "slipping", 0.239, 0.158, "ok",
+                       [("mass", 0.53, 0.35), ("grip", 20.0, 20.0)], ["wrong_number"])
+        errors = ["wrong_number"]
+    derivation = [ok, second]
+    raw = "\n".join(line["text"] for line in derivation) + "\nNO\nFAILURE_MODE: none"
+    return raw, derivation, errors
+
+
+def make_worked_results(root: Path, data: Path) -> Path:
+    """An evaluation of majority, base and a worked student (run:worked-a, generate mode) whose
+    records carry derivations and whose summary carries reasoning_errors and copied_numbers, as the
+    worked student's contract says; plus a second run (run-b) with another recipe and a name, and an
+    evaluation of run-a's checkpoint at step 5 (a learning-curve point)."""
+    from physlab.evaluate import EvalConfig, make_record, summarize_records
+
+    run = root / "runs" / "worked-a"
+    run.mkdir(parents=True)
+    (run / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "loss": 2.0 / s, "tokens_per_s": 400.0}) + "\n"
+                                               for s in range(1, 6)) + json.dumps({"step": 5, "eval_loss": 0.9}) + "\n")
+    (run / "config.json").write_text(json.dumps({"preset": "mini", "base_model": "embedded", "lora_r": 16, "lora_alpha": 32,
+                                                 "target_modules": ["q_proj", "v_proj"], "learning_rate": 1e-4,
+                                                 "epochs": 2, "curriculum": "data/mini/curriculum-worked.jsonl"}))
+    (run / "manifest.json").write_text(json.dumps({"base_model": "embedded", "preset": "mini", "total_steps": 5,
+                                                   "train_examples": 6, "wall_time_s": 12.5, "effective_batch": 4}))
+    (run / "status.json").write_text(json.dumps({"state": "done"}))
+    (run / "adapter_config.json").write_text("{}")
+    (run / "adapter_model.safetensors").write_bytes(b"\0" * 64)
+    (run / "labels.json").write_text(json.dumps({"name": "worked first try", "tags": ["worked"]}))
+    scenarios = [json.loads(line) for line in (data / "test.jsonl").read_text().splitlines()]
+    config = EvalConfig(preset="mini", split="test", models=["majority", "base", "run:worked-a"], mode="generate",
+                        eval_id="ev-worked", results_dir=str(root), data_dir=str(data.parent))
+    records = []
+    for model in config.models:
+        for i, s in enumerate(scenarios):
+            if model == "run:worked-a":
+                raw, derivation, errors = worked_answer(i)
+                label = "success"
+            else:
+                label = "success" if model == "majority" else (s["label"] if i % 2 else "tipping")
+                raw = f"{'NO' if label == 'success' else 'YES'}"
+            fails = label != "success"
+            parsed = {"fails": fails, "mode": label if fails else None, "label": label, "ok": True, "reasoning": ""}
+            rec = make_record(s, model, "PROMPT " + s["description"], raw, parsed, None, 0.1, "generate")
+            if model == "run:worked-a":
+                rec.update(derivation=derivation, teacher_derivation=TEACHER, reasoning_errors=errors)
+            records.append(rec)
+    summary = summarize_records(records, config)
+    worked = [r for r in records if r["model"] == "run:worked-a"]
+    cats: dict[str, dict] = {}
+    for r in worked:
+        for cat in r["reasoning_errors"]:
+            cats.setdefault(cat, {"count": 0, "examples": []})
+            cats[cat]["count"] += 1
+            cats[cat]["examples"].append(r["scenario_id"])
+    numbers = [n for r in worked for line in r["derivation"] for n in line["numbers"]]
+    summary["models"]["run:worked-a"].update(reasoning_errors=cats,
+                                             copied_numbers={"exact": sum(n["exact"] for n in numbers), "total": len(numbers)})
+    ev = config.eval_dir
+    ev.mkdir(parents=True)
+    (ev / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (ev / "summary.json").write_text(json.dumps(summary))
+    (ev / "config.json").write_text(json.dumps({"preset": "mini", "split": "test", "models": config.models, "mode": "generate"}))
+
+    # A checkpoint of run-a evaluated at step 5: with run-a's final adapter (10 steps) two learning-curve points.
+    ck = EvalConfig(preset="mini", split="test", models=["run:run-a@5"], mode="score", eval_id="ev-ckpt",
+                    results_dir=str(root), data_dir=str(data.parent))
+    ck_records = [make_record(s, "run:run-a@5", "P", "NO", {"fails": False, "mode": None, "label": "success", "ok": True},
+                              None, 0.1, "score") for s in scenarios]
+    ck.eval_dir.mkdir(parents=True)
+    (ck.eval_dir / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ck_records))
+    (ck.eval_dir / "summary.json").write_text(json.dumps(summarize_records(ck_records, ck)))
+    (ck.eval_dir / "config.json").write_text(json.dumps({"preset": "mini", "split": "test", "models": ck.models}))
+    return ev
+
+
+@pytest.fixture()
+def worked_workspace(full_workspace) -> tuple[Path, Path]:
+    data, results = full_workspace
+    make_worked_results(results, data / "mini")
+    return data, results
+
+
 @pytest.fixture()
 def full_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     data, results = tmp_path / "data", tmp_path / "results"
@@ -423,3 +531,235 @@ def test_a_running_state_whose_process_died_reads_as_failed(tmp_path: Path) -> N
     # A run whose cancel was asked and whose process is gone reads as cancelled (the library's word).
     (tmp_path / "status.json").write_text(json.dumps({"state": "running", "pid": proc.pid, "cancel_requested": True}))
     assert rio.read_status(tmp_path)["state"] == "cancelled"
+
+
+# --------------------------------------------------------------------------- new views (issue 13)
+
+
+def _figures(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in charts_of(at)]
+
+
+def _title(fig: dict) -> str:
+    return str((fig["layout"].get("title") or {}).get("text", ""))
+
+
+def test_overview_shows_the_evaluation_with_a_student_and_says_why(worked_workspace) -> None:
+    at = open_page("overview")
+    # ev-ckpt (one checkpoint alone) is the newest; the comparison shown is the one with a student and baselines.
+    assert set(at.table[0].value["model"]) == {"majority", "base", "run:worked-a"}
+    assert any("ev-worked" in c.value and "with a student" in c.value for c in at.caption)
+
+
+def test_results_switching_evaluations_keeps_the_student(worked_workspace) -> None:
+    at = open_page("results")
+    at.selectbox(key="res_eval").set_value("ev-1").run()
+    assert at.multiselect(key="res_models_ev-1").value == ["base", "run:run-a"]
+    at.multiselect(key="res_models_ev-1").set_value(["base"]).run()
+    at.selectbox(key="res_eval").set_value("ev-worked").run()
+    assert not at.exception
+    assert "run:worked-a" in at.multiselect(key="res_models_ev-worked").value
+    assert not any("No training run among these models" in c.value for c in at.caption)
+
+
+def test_results_mcnemar_pairs_default_to_student_vs_majority_and_base(worked_workspace) -> None:
+    at = open_page("results")
+    at.selectbox(key="res_eval").set_value("ev-worked").run()
+    pairs = at.multiselect(key="res_pairs_ev-worked")
+    assert pairs.value == ["majority vs run:worked-a", "base vs run:worked-a"]
+    pairs.set_value(["majority vs base"]).run()
+    assert not at.exception
+    table = at.table[1].value
+    assert set(table["pair"]) == {"majority vs base"}
+
+
+def test_results_axis_and_legend_faults(worked_workspace) -> None:
+    at = open_page("results")
+    figures = _figures(at)
+    bars = next(f for f in figures if "Wilson" in _title(f))
+    assert all("macro" not in str(x).lower() for t in bars["data"] for x in t["x"])  # no F1 on an accuracy axis
+    # A model has the same colour in every chart.
+    colours: dict[str, set] = {}
+    for f in figures:
+        for t in f["data"]:
+            c = (t.get("marker") or {}).get("color") if t.get("type") == "bar" else (t.get("line") or {}).get("color")
+            if isinstance(c, str) and t.get("name") in ("base", "majority", "run:worked-a"):
+                colours.setdefault(t["name"], set()).add(c)
+    assert len(colours) == 3 and all(len(c) == 1 for c in colours.values()), colours
+    assert colours["base"] != colours["run:worked-a"]
+    # Confusion cells carry a clickable layer naming (truth, answer).
+    heat = next(f for f in figures if any(t.get("type") == "heatmap" for t in f["data"]))
+    assert any(t.get("customdata") and len(t["customdata"][0]) == 2 for t in heat["data"] if t.get("type") == "scatter")
+
+
+def test_a_confusion_click_lands_on_errors_with_that_cell(worked_workspace) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    # What a click on Results' heatmap stores before switching page.
+    at.session_state["errors_goto"] = {"eval_id": "ev-1", "model": "base", "truth": "slipping", "answer": "success"}
+    at.switch_page("pages/errors.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="err_eval").value == "ev-1"
+    assert at.selectbox(key="err_focus").value == "base"
+    assert at.selectbox(key="err_cell").value.startswith("truth slipping → answered success")
+
+
+def test_errors_reasoning_breakdown_and_derivation_side_by_side(worked_workspace) -> None:
+    at = open_page("errors")
+    at.selectbox(key="err_eval").set_value("ev-worked").run()
+    assert not at.exception
+    bars = next(f for f in _figures(at) if "Reasoning errors" in _title(f))
+    counts = dict(zip(bars["data"][0]["x"], bars["data"][0]["y"], strict=True))
+    assert counts == {"wrong_number": 3, "wrong_verdict": 1}
+    assert any("numbers copied exactly" in c.value for c in at.caption)
+    at.selectbox(key="err_kind").set_value("run:worked-a · wrong_verdict").run()
+    listed = next(d.value for d in at.dataframe if d.value is not None and "errors" in d.value.columns)
+    assert list(listed["scenario"]) == ["test-3"]
+    html = "\n".join(m.value for m in at.markdown)
+    assert "physics teacher" in html and "<mark" in html  # the differing words highlighted
+    marks = next(d.value for d in at.dataframe if d.value is not None and "numbers" in d.value.columns)
+    assert any("grip: 2.0 (description 20.0)" in v for v in marks["numbers"])
+    assert any("✗" in v for v in marks["verdict"])
+
+
+def test_predict_labels_both_answers_and_marks_a_derivation(worked_workspace, monkeypatch) -> None:
+    import physlab.backends as backends
+    import physlab.evaluate as evaluate
+
+    class Fake(backends.Backend):
+        supports_score = True
+        name = "fake"
+
+    raw, derivation, _ = worked_answer(3)
+
+    def fake_predict(backend, texts, mode="generate", **kw):
+        if mode == "score":
+            probs = {lab: 0.0 for lab in ("success", "tipping", "slipping", "crushing", "sloshing", "collision",
+                                          "dropping", "rolling_away")}
+            probs["slipping"] = 1.0
+            return [{"text": t, "label": "slipping", "decision": "fails", "mode": "slipping", "probabilities": probs,
+                     "raw_output": "YES", "reasoning": "", "ok": True} for t in texts]
+        return [{"text": t, "label": "success", "decision": "succeeds", "mode": None, "raw_output": raw,
+                 "reasoning": "", "ok": True, "probabilities": None, "derivation": derivation} for t in texts]
+
+    monkeypatch.setattr(backends, "make_backend", lambda spec, **kw: Fake())
+    monkeypatch.setattr(evaluate, "predict", fake_predict)
+    at = open_page("predict")
+    at.multiselect(key="pred_models").set_value(["run:worked-a"]).run()
+    at.button(key="pred_ask").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "**Written answer** (greedy text, parsed): **success**" in shown
+    assert "**Scored answer** (the most likely of the 8 canonical answers): **slipping**" in shown
+    assert any("disagree" in w.value for w in at.warning)
+    marks = next(d.value for d in at.dataframe if d.value is not None and "verdict" in d.value.columns)
+    assert list(marks["line"]) == [line["text"] for line in derivation]
+    assert "✓ physics checks this" in set(marks["check"])
+    assert any("1.58 vs true 0.158 ✗" == v for v in marks["r"])
+
+
+def test_predict_says_why_it_cannot_ask(worked_workspace) -> None:
+    at = open_page("predict")
+    at.multiselect(key="pred_models").set_value([]).run()
+    assert at.button(key="pred_ask").disabled
+    assert any("pick at least one model" in c.value for c in at.caption)
+
+
+def test_what_if_range_follows_the_scenario(full_workspace) -> None:
+    at = open_page("predict")
+    at.selectbox(key="pred_id").set_value("test-0").run()
+    at.selectbox(key="pred_sweep_param").set_value("gripper.grip_force_n").run()
+    first = [n.value for n in at.number_input if n.label == "to"]
+    at.selectbox(key="pred_id").set_value("test-2").run()  # the egg, held at 30 N
+    second = [n.value for n in at.number_input if n.label == "to"]
+    assert first == [40.0] and second == [60.0], (first, second)
+
+
+def test_train_rejects_an_empty_base_model_and_bad_numbers(full_workspace) -> None:
+    at = open_page("train")
+    next(t for t in at.text_input if t.label == "Base model").set_value("  ")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert any("base_model" in e.value for e in at.error), [e.value for e in at.error]
+    next(t for t in at.text_input if t.label == "Base model").set_value("embedded")
+    next(n for n in at.number_input if n.label == "LoRA rank r").set_value(0)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert any("lora_r" in e.value for e in at.error), [e.value for e in at.error]
+    assert not (full_workspace[1] / "jobs").exists() or not any(p.is_dir() for p in (full_workspace[1] / "jobs").iterdir())
+
+
+def test_an_identical_job_already_running_is_refused(full_workspace) -> None:
+    import os
+
+    from physlab import launch
+
+    jobs = full_workspace[1] / "jobs" / "20250101-000000-evaluate-abc123"
+    jobs.mkdir(parents=True)
+    argv = [sys.executable, "-m", "physlab", *launch.evaluate_argv(type("C", (), {
+        "preset": "mini", "split": "test", "models": ["majority"], "mode": "score", "batch_size": 8,
+        "max_new_tokens": 64, "fewshot_k": 4, "precision": "auto", "eval_id": "first", "limit": 3})())]
+    (jobs / "status.json").write_text(json.dumps({"job_id": jobs.name, "kind": "evaluate", "state": "running",
+                                                  "pid": os.getpid(), "command": argv}))
+    at = open_page("evaluate")
+    at.multiselect[0].set_value(["majority"])
+    next(n for n in at.number_input if n.label.startswith("Only the first")).set_value(3)
+    next(b for b in at.button if b.label == "Start evaluation").click().run()
+    assert not at.exception
+    assert any("identical job" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert [p.name for p in (full_workspace[1] / "jobs").iterdir() if p.is_dir()] == [jobs.name]
+
+
+def test_compare_runs_table_diff_leaderboard_curve_and_download(worked_workspace) -> None:
+    at = open_page("compare")
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.get("arrow_data_frame")
+    runs = next(d.value for d in at.dataframe if d.value is not None and "alpha" in d.value.columns) \
+        if at.dataframe else None
+    assert runs is not None, table
+    assert {"base model", "format", "r", "alpha", "modules", "lr", "epochs", "steps", "examples", "wall time (s)",
+            "tokens/s"} <= set(runs.columns)
+    assert set(runs["run"]) == {"run-a", "worked-a"}
+    assert dict(zip(runs["run"], runs["format"], strict=True))["worked-a"] == "worked"
+    at.text_input(key="cmp_filter").set_value("worked").run()
+    assert len(next(d.value for d in at.dataframe if d.value is not None and "alpha" in d.value.columns)) == 1
+    # The config diff names the fields that differ.
+    diff = next(d.value for d in at.dataframe if d.value is not None and "field" in d.value.columns)
+    assert "config.lora_r" in set(diff["field"])
+    figures = _figures(at)
+    board = next(f for f in figures if "Leaderboard" in _title(f))
+    assert board["data"][0]["error_x"]["array"]  # intervals
+    curve = next(f for f in figures if "Learning curve" in _title(f))
+    assert list(curve["data"][0]["x"]) == [5, 10]  # run-a (the most steps): its step-5 checkpoint and final adapter
+    at.selectbox(key="cmp_curve_run").set_value("worked-a").run()
+    curve = next(f for f in _figures(at) if "Learning curve" in _title(f))
+    assert list(curve["data"][0]["x"]) == [5]  # worked-a: its final adapter alone
+    loss = next(f for f in figures if "validation loss" in _title(f).lower())
+    assert any("validation" in t["name"] for t in loss["data"])
+    assert at.get("download_button"), "no adapter download"
+
+
+def test_compare_names_tags_and_deletes_runs(worked_workspace) -> None:
+    from physlab import results_io as rio
+
+    _, results = worked_workspace
+    rio.set_run_labels(results / "runs" / "run-a", "baseline recipe", "seed, published")
+    at = open_page("compare")
+    at.multiselect(key="cmp_tags").set_value(["published"]).run()
+    runs = next(d.value for d in at.dataframe if d.value is not None and "alpha" in d.value.columns)
+    assert list(runs["name"]) == ["baseline recipe"]
+    at.multiselect(key="cmp_delete").set_value(["run-a"])
+    at.checkbox(key="cmp_delete_sure").check().run()
+    at.button(key="cmp_delete_go").click().run()
+    assert not at.exception
+    assert not (results / "runs" / "run-a").exists() and (results / "runs" / "worked-a").exists()
+
+
+def test_adapter_zip_holds_the_peft_folder(worked_workspace) -> None:
+    import io
+    import zipfile
+
+    from physlab import results_io as rio
+
+    data = rio.adapter_zip(worked_workspace[1] / "runs" / "worked-a")
+    names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert {"worked-a/adapter_config.json", "worked-a/adapter_model.safetensors"} <= names
+    assert "worked-a/status.json" not in names

@@ -14,19 +14,28 @@ evaluation: it is recorded raw and counted as unparsed.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
 import os
+import re
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from physlab.fileio import data_dir, results_dir, write_json_atomic
+from physlab.fileio import data_dir, read_jsonl, results_dir, sha256_file, write_json_atomic
 from physlab.models import PRECISIONS
 
 MODES_OF_ANSWERING = ("generate", "score")
+_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,127}$")  # preset and eval id: plain folder names
+# Settings that change answers: a resume with any of them different is refused (with the split's hash).
+ANSWER_SETTINGS = ("preset", "split", "mode", "limit", "precision", "max_new_tokens", "fewshot_k")
+MAX_TEXT_CHARS = 4000  # a free-text description longer than this is refused (a scenario needs ~300)
 SPLITS = ("train", "test", "ood", "boundary", "wording")
 
 
@@ -67,20 +76,22 @@ class EvalConfig:
             raise ValueError(f"split: must be one of {', '.join(SPLITS)} (got {self.split!r})")
         if self.mode not in MODES_OF_ANSWERING:
             raise ValueError(f"mode: must be one of {', '.join(MODES_OF_ANSWERING)} (got {self.mode!r})")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError(f"limit: must be >= 1 or None for all (got {self.limit})")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size: must be >= 1 (got {self.batch_size})")
+        for name, low, high in (("limit", 1, 10_000_000), ("batch_size", 1, 4096), ("max_new_tokens", 4, 4096),
+                                ("fewshot_k", 1, 64)):
+            value = getattr(self, name)
+            if name == "limit" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                why = " (4 tokens hold an answer)" if name == "max_new_tokens" else ""
+                raise ValueError(f"{name}: must be a whole number in [{low}, {high}]{why} (got {value!r})")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision: must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
-        if self.max_new_tokens < 4:
-            raise ValueError(f"max_new_tokens: must be >= 4 to hold an answer (got {self.max_new_tokens})")
-        if not self.preset or "/" in self.preset:
+        if not self.preset or not _FOLDER.match(self.preset):
             raise ValueError(f"preset: a folder name under {self.data_dir}/ (got {self.preset!r})")
         if self.eval_id is None:
             stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
             self.eval_id = f"{self.preset}-{self.split}-{stamp}"
-        if not self.eval_id or "/" in self.eval_id or self.eval_id.startswith("."):
+        if not self.eval_id or not _FOLDER.match(self.eval_id):
             raise ValueError(f"eval_id: a plain folder name (got {self.eval_id!r})")
 
     @property
@@ -105,19 +116,7 @@ def _json_default(value: Any) -> Any:
 
 def read_records(path: Path) -> list[dict]:
     """records.jsonl rows; a torn last line (interrupted mid-write) is dropped."""
-    rows: list[dict] = []
-    if not path.is_file():
-        return rows
-    for line in path.read_text(errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and "model" in row and "scenario_id" in row:
-            rows.append(row)
-    return rows
+    return [row for row in read_jsonl(path) if "model" in row and "scenario_id" in row]
 
 
 def _repair_tail(path: Path) -> None:
@@ -239,64 +238,186 @@ def load_scenarios(config: EvalConfig) -> list[dict]:
     return scenarios
 
 
-def _check_same_question(config: EvalConfig) -> None:
-    """Resuming is only honest on the same preset, split, mode and limit."""
+def _check_same_question(config: EvalConfig, split_sha256: str) -> dict[str, Any]:
+    """Resuming is only honest on the same question asked the same way: the same split file (its
+    sha256), preset, split, mode, limit, precision, max_new_tokens and fewshot_k. Returns the
+    previous config.json ({} for a new evaluation); raises ValueError naming what differs."""
     old = config.eval_dir / "config.json"
     if not old.is_file():
-        return
+        return {}
     try:
         previous = json.loads(old.read_text())
-    except json.JSONDecodeError:
+    except (OSError, ValueError) as err:
+        raise ValueError(f"evaluation '{config.eval_id}': {old} is unreadable ({err}); choose another --eval-id") from None
+    if not isinstance(previous, dict):
+        raise ValueError(f"evaluation '{config.eval_id}': {old} is not a JSON object; choose another --eval-id")
+    differ = [f"{key}={previous[key]!r}, not {getattr(config, key)!r}" for key in ANSWER_SETTINGS
+              if key in previous and previous[key] != getattr(config, key)]
+    if previous.get("split_sha256") and previous["split_sha256"] != split_sha256:
+        differ.append(f"{config.split}.jsonl has changed since (it was regenerated or edited)")
+    if differ:
+        raise ValueError(f"evaluation '{config.eval_id}' exists with {'; '.join(differ)}: its records would "
+                         f"mix two questions. Choose another --eval-id (or delete {config.eval_dir})")
+    return previous
+
+
+def _check_answer_settings(config: EvalConfig, previous: dict[str, Any], model: str, settings: dict) -> None:
+    before = (previous.get("answer_settings") or {}).get(model)
+    if before is not None and before != settings:
+        raise ValueError(f"evaluation '{config.eval_id}': model '{model}' answered with {before}, now {settings}; "
+                         f"its records would mix two settings. Choose another --eval-id")
+
+
+def _check_run_data(config: EvalConfig) -> None:
+    """A student evaluated on its own preset must have been trained on this generation of it:
+    after a regeneration its training data may hold today's test families."""
+    from physlab.backends import run_dir
+
+    manifest_path = Path(config.data_dir) / config.preset / "manifest.json"
+    try:
+        current = json.loads(manifest_path.read_text()).get("content_hash")
+    except (OSError, ValueError, AttributeError):
         return
-    for key in ("preset", "split", "mode", "limit"):
-        if key in previous and previous[key] != getattr(config, key):
-            raise ValueError(f"evaluation '{config.eval_id}' exists with {key}={previous[key]!r}, not "
-                             f"{getattr(config, key)!r}: choose another --eval-id to compare a new setting")
+    for model in config.models:
+        kind, _, arg = model.partition(":")
+        if kind != "run" or not arg:
+            continue
+        run_id = arg.split(":", 1)[0]
+        try:
+            trained = json.loads((run_dir(run_id, Path(config.results_dir) / "runs") / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if trained.get("preset") == config.preset and trained.get("dataset_hash") \
+                and trained["dataset_hash"] != current:
+            raise ValueError(f"model '{model}' was trained on an earlier generation of data/{config.preset} "
+                             f"(content hash {trained['dataset_hash'][:12]}, now {str(current)[:12]}): its training "
+                             f"data may hold today's {config.split} families. Retrain it on this data, or evaluate "
+                             f"it on the data it was trained with")
+
+
+@contextlib.contextmanager
+def _sole_writer(folder: Path):
+    """Hold <eval_dir>/.lock for the whole evaluation; a second writer with the same eval id is refused."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"evaluation '{folder.name}' is being written by another process right now; "
+                             f"wait for it (`physlab evaluations list`) or choose another --eval-id") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+class EvaluationCancelled(KeyboardInterrupt):
+    """SIGTERM arrived (a cancel): the evaluation records 'cancelled' and keeps its records."""
 
 
 def evaluate(config: EvalConfig, progress: bool = True, backends: dict[str, Any] | None = None) -> Path:
     """Run (or resume) an evaluation; returns its folder. `backends` may supply ready backends
-    by spec (tests, the dashboard's cached models); the others are built with make_backend."""
-    from physlab.backends import make_backend
+    by spec (tests, the dashboard's cached models); the others are built with make_backend.
+
+    Nothing in the folder is touched until every check passed: every model spec (form, run
+    folder, training data), the split, a resume's settings against config.json (the split's
+    sha256 included), and that no other process writes the same evaluation. SIGTERM (a cancel)
+    ends it as "cancelled" with its records kept."""
+    from physlab.backends import check_spec, make_backend
     from physlab.prompts import build_prompt
 
-    _check_same_question(config)
-    scenarios = load_scenarios(config)
-    out = config.eval_dir
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "config.json", {**asdict(config), "created": _now()})
-    records_path = out / "records.jsonl"
-    _repair_tail(records_path)
-    done = {(r["model"], r["scenario_id"]) for r in read_records(records_path)}
-    prompts = {s["id"]: build_prompt(s.get("description", "")) for s in scenarios}
     backends = dict(backends or {})
-    write_json_atomic(out / "status.json", {"state": "running", "pid": os.getpid(), "started": _now()})
-    try:
-        for model in config.models:
-            # Prompts of similar length batch together: every padded token costs a real one's time.
-            todo = sorted((s for s in scenarios if (model, s["id"]) not in done), key=lambda s: len(prompts[s["id"]]))
-            if not todo:
-                continue
-            if model not in backends:
-                backends[model] = make_backend(model, preset=config.preset, data_dir=config.data_dir,
-                                               runs_dir=Path(config.results_dir) / "runs",
-                                               batch_size=config.batch_size, fewshot_k=config.fewshot_k,
-                                               precision=config.precision)
-            backend = backends[model]
-            if config.mode == "score" and not backend.supports_score:
-                raise ValueError(f"model '{model}' gives no answer likelihoods, so it cannot run in mode "
-                                 f"'score': use --mode generate (models that can score: transformers "
-                                 f"ones such as base, fewshot, run:<id>, hf:<id>, and majority)")
-            _run_model(config, model, backend, todo, prompts, records_path, progress)
-    except BaseException as err:
-        write_json_atomic(out / "status.json", {"state": "failed" if not isinstance(err, KeyboardInterrupt)
-                                                else "cancelled", "error": f"{type(err).__name__}: {err}",
-                                                "finished": _now()})
-        raise
-    summary = summarize_records(read_records(records_path), config)
-    write_json_atomic(out / "summary.json", summary)
-    write_json_atomic(out / "status.json", {"state": "done", "finished": _now()})
+    for model in config.models:
+        if model not in backends:
+            check_spec(model, preset=config.preset, data_dir=config.data_dir,
+                       runs_dir=Path(config.results_dir) / "runs")
+    _check_run_data(config)
+    scenarios = load_scenarios(config)
+    split_sha256 = sha256_file(config.split_path)
+    previous = _check_same_question(config, split_sha256)
+    out = config.eval_dir
+    with _sole_writer(out), _sigterm_cancels():
+        answer_settings = dict(previous.get("answer_settings") or {})
+        saved = {**asdict(config), "split_sha256": split_sha256, "answer_settings": answer_settings,
+                 "created": previous.get("created") or _now()}
+        write_json_atomic(out / "config.json", saved)
+        records_path = out / "records.jsonl"
+        _repair_tail(records_path)
+        done = {(r["model"], r["scenario_id"]) for r in read_records(records_path)}
+        prompts = {s["id"]: build_prompt(s.get("description", "")) for s in scenarios}
+        from physlab import jobs
+
+        me = os.getpid()
+        job = jobs.current_job()
+        write_json_atomic(out / "status.json", {
+            "state": "running", "pid": me, "proc_start": jobs.proc_start_time(me), "started": _now(),
+            "pgid": os.getpgrp() if job is not None else None,
+            "job_dir": str(job.folder.resolve()) if job is not None else None})
+        try:
+            for model in config.models:
+                # Prompts of similar length batch together: every padded token costs a real one's time.
+                todo = sorted((s for s in scenarios if (model, s["id"]) not in done), key=lambda s: len(prompts[s["id"]]))
+                if not todo:
+                    continue
+                if model not in backends:
+                    backends[model] = make_backend(model, preset=config.preset, data_dir=config.data_dir,
+                                                   runs_dir=Path(config.results_dir) / "runs",
+                                                   batch_size=config.batch_size, fewshot_k=config.fewshot_k,
+                                                   precision=config.precision)
+                backend = backends[model]
+                if config.mode == "score" and not backend.supports_score:
+                    raise ValueError(f"model '{model}' gives no answer likelihoods, so it cannot run in mode "
+                                     f"'score': use --mode generate (models that can score: transformers "
+                                     f"ones such as base, fewshot, run:<id>, hf:<id>, and majority)")
+                settings = dict(getattr(backend, "answer_settings", lambda: {})() or {})
+                _check_answer_settings(config, previous, model, settings)
+                if answer_settings.get(model) != settings:
+                    answer_settings[model] = settings
+                    write_json_atomic(out / "config.json", saved)
+                # A worked student is asked in its own format (its instruction); the others share one.
+                model_prompts = prompts if getattr(backend, "answer_format", "answer") == "answer" else \
+                    {s["id"]: backend.build_prompt(s.get("description", "")) for s in scenarios}
+                _run_model(config, model, backend, todo, model_prompts, records_path, progress)
+        except BaseException as err:
+            cancelled = isinstance(err, KeyboardInterrupt)
+            write_json_atomic(out / "status.json", {
+                "state": "cancelled" if cancelled else "failed",
+                "error": None if cancelled else f"{type(err).__name__}: {err}", "finished": _now()})
+            raise
+        summary = summarize_records(read_records(records_path), config)
+        write_json_atomic(out / "summary.json", summary)
+        write_json_atomic(out / "status.json", {"state": "done", "finished": _now()})
     return out
+
+
+@contextlib.contextmanager
+def _sigterm_cancels():
+    """SIGTERM raises EvaluationCancelled in the main thread (as training does), so a cancel
+    records "cancelled" instead of leaving "running" behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(_signum: int, _frame: Any) -> None:
+        raise EvaluationCancelled("evaluation cancelled (SIGTERM)")
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def worked_diagnostics(raw: Any, scenario: dict, label: str | None) -> dict[str, Any]:
+    """A worked answer's derivation compared with the physics teacher's (physlab.worked.diagnose);
+    never raises: a diagnostics bug must not end an hour-long evaluation."""
+    from physlab.worked import diagnose
+
+    try:
+        return diagnose(raw if isinstance(raw, str) else "", scenario, label)
+    except Exception as err:  # noqa: BLE001
+        return {"derivation": [], "teacher_derivation": [], "reasoning_errors": ["unparsable_line"],
+                "copied": {"exact": 0, "total": 0}, "diagnostics_error": f"{type(err).__name__}: {err}"}
 
 
 def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], prompts: dict[str, str],
@@ -327,6 +448,8 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
                 else:
                     probs, raw, parsed = None, output, parse_output(output)
                 rec = make_record(scenario, model, prompt, raw, parsed, probs, per_item, config.mode)
+                if getattr(backend, "answer_format", "answer") == "worked":
+                    rec.update(worked_diagnostics(raw, scenario, parsed.get("label")))
                 lines.append(json.dumps(rec, default=_json_default))
             with records_path.open("a") as fh:
                 fh.write("\n".join(lines) + "\n")
@@ -340,7 +463,8 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
 
 
 def summarize_records(records: list[dict], config: EvalConfig | None = None) -> dict[str, Any]:
-    """Per model metrics.summarize(...) plus McNemar of each model against the first."""
+    """Per model metrics.summarize(...) (and, for worked students, the reasoning-error breakdown
+    and copied numbers), plus McNemar for every pair of models (the first model's pairs first)."""
     from physlab.metrics import mcnemar_exact, summarize
 
     order = list(config.models) if config else []
@@ -372,11 +496,16 @@ def summarize_records(records: list[dict], config: EvalConfig | None = None) -> 
             "seconds_per_scenario": latency / len(recs),
             "scenarios_per_s": (len(recs) / latency) if latency > 0 else None,
         }
+        if any("reasoning_errors" in r for r in recs):
+            from physlab.worked import reasoning_error_summary
+
+            models_out[model].update(reasoning_error_summary(recs))
     comparisons = []
     names = [m for m in order if m in models_out]
+    # Every pair (the first model against each other one first): a page picks the pair it shows.
+    pairs_of_models = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
     if len(names) > 1:
-        ref = names[0]
-        for other in names[1:]:
+        for ref, other in pairs_of_models:
             shared = [sid for sid in by_model[ref] if sid in by_model[other]]
             for metric in ("binary", "eight_way", "mode"):
                 pairs = [(by_model[ref][sid]["correct"][metric], by_model[other][sid]["correct"][metric])
@@ -412,7 +541,8 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
     """Answer free-text descriptions (any phrasing). `model_spec`: a spec string or a Backend.
 
     Returns one dict per text: text, decision ('fails' | 'succeeds' | None when unparsed),
-    mode, label, reasoning, ok, raw_output, probabilities (score mode, else None).
+    mode, label, reasoning, ok, raw_output, probabilities (score mode, else None), error (None,
+    or why this text was refused: see check_text; the other texts are still answered).
     """
     from physlab.backends import Backend, make_backend
     from physlab.prompts import build_prompt
@@ -427,8 +557,18 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
                                runs_dir=results / "runs", batch_size=batch_size)
     if mode == "score" and not backend.supports_score:
         raise ValueError(f"model '{backend.name}' gives no answer likelihoods: use mode 'generate'")
-    texts = [t if isinstance(t, str) else str(t) for t in texts]
-    prompts = [build_prompt(t) for t in texts]
+    if not 1 <= batch_size <= 4096 or not 4 <= max_new_tokens <= 4096:
+        raise ValueError(f"batch_size must be in [1, 4096] and max_new_tokens in [4, 4096] "
+                         f"(got {batch_size}, {max_new_tokens})")
+    errors: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        try:
+            check_text(text)
+        except ValueError as err:
+            errors[i] = str(err)
+    valid = [i for i in range(len(texts)) if i not in errors]
+    worked = getattr(backend, "answer_format", "answer") == "worked"
+    prompts = [backend.build_prompt(texts[i]) if worked else build_prompt(texts[i]) for i in valid]
     results_out = []
     for start in range(0, len(prompts), batch_size):
         chunk = prompts[start:start + batch_size]
@@ -444,7 +584,14 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
             else:
                 probs, raw, parsed = None, output, parse_output(output)
             fails = parsed.get("fails")
+            if worked:
+                from physlab.worked import read_derivation
+
+                shown = read_derivation(raw if isinstance(raw, str) else "", texts[valid[len(results_out)]])
+            else:
+                shown = {}
             results_out.append({
+                **shown,
                 "decision": None if fails is None else ("fails" if fails else "succeeds"),
                 "mode": parsed.get("mode"),
                 "label": parsed.get("label"),
@@ -452,8 +599,41 @@ def predict(model_spec: Any, texts: list[str], mode: str = "generate", *, preset
                 "ok": parsed.get("ok"),
                 "raw_output": raw if isinstance(raw, str) else ("" if raw is None else repr(raw)),
                 "probabilities": probs,
+                "error": None,
             })
-    return [{"text": t, **r} for t, r in zip(texts, results_out, strict=True)]
+    answered = dict(zip(valid, results_out, strict=True))
+    refused = {"decision": None, "mode": None, "label": None, "reasoning": "", "ok": False, "raw_output": "",
+               "probabilities": None}
+    return [{"text": t if i not in errors else _printable(t), **answered[i]} if i not in errors
+            else {"text": _printable(t), **refused, "error": errors[i]} for i, t in enumerate(texts)]
+
+
+def check_text(text: Any, field: str = "text") -> str:
+    """A free-text description as the answer path accepts it, or ValueError naming the field:
+    a string, not empty, valid Unicode (no lone surrogates, e.g. from undecodable bytes), no
+    NUL or other control characters except tab and newline, at most MAX_TEXT_CHARS characters.
+    Chat-control strings such as <|im_start|> are allowed: models.render_prompt neutralises them."""
+    if not isinstance(text, str):
+        raise ValueError(f"{field}: must be a string (got {type(text).__name__})")
+    if not text.strip():
+        raise ValueError(f"{field}: must be a non-empty description")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ValueError(f"{field}: is not valid Unicode (it holds bytes that are not UTF-8); "
+                         "save it as UTF-8 and try again")
+    bad = sorted({f"U+{ord(ch):04X}" for ch in text if (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127})
+    if bad:
+        raise ValueError(f"{field}: holds control characters ({', '.join(bad[:5])}); plain text only")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"{field}: {len(text)} characters is too long; at most {MAX_TEXT_CHARS} are read "
+                         f"(a scenario needs a few hundred): shorten it")
+    return text
+
+
+def _printable(text: Any) -> str:
+    """Text safe to write as JSON / print: lone surrogates replaced, at most MAX_TEXT_CHARS."""
+    text = text if isinstance(text, str) else repr(text)
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:MAX_TEXT_CHARS] + ("..." if len(text) > MAX_TEXT_CHARS else "")
 
 
 # --------------------------------------------------------------------------- listing

@@ -37,6 +37,16 @@ class _Row:
     invalid: int = 0  # formulas it could not evaluate
 
 
+def _queue_value(row: _Row, formula: str, tokenizer: Any) -> None:
+    """Evaluate the formula the row has just written and queue its value's tokens."""
+    result = calculator.evaluate(formula)
+    value = calculator.format_value(result.value) if result.ok else INVALID_VALUE
+    row.inserted += int(result.ok)
+    row.invalid += int(not result.ok)
+    # Tokenized on its own with a leading space: exactly the masked segment training saw.
+    row.queue = list(tokenizer(" " + value, add_special_tokens=False).input_ids)
+
+
 def _finished(text: str) -> bool:
     """The answer head is complete: a FAILURE_MODE line followed by a newline."""
     idx = text.rfind("FAILURE_MODE:")
@@ -46,12 +56,14 @@ def _finished(text: str) -> bool:
 def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_tokens: int = 360,
              use_calculator: bool = True, max_lines: int = MAX_LINES, prefix: int = 0,
              prefix_cache: Any = None, cache_kwarg: str = "past_key_values",
-             token_text: dict[int, str] | None = None) -> list[dict[str, Any]]:
+             token_text: dict[int, str] | None = None, prefill: list[str] | None = None) -> list[dict[str, Any]]:
     """Greedy tool-paused generation for encoded prompts `rows`; one dict per row:
     {"text", "new_tokens", "inserted", "invalid"}.
 
     `prefix` tokens at the start of every row may come with their KV cache (`prefix_cache`,
     computed once by the caller for all batches); rows are laid out [prefix][padding][own].
+    `prefill`: text of the answer already at the end of each row (its tokens are in the row);
+    generation continues it, and a prefill ending in a formula's `=` gets its value first.
     """
     import torch
 
@@ -81,7 +93,11 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
         extra[cache_kwarg] = cache
         mask = torch.cat([torch.ones(n, prefix, dtype=mask.dtype, device=device), mask], dim=1)
     positions = prefix + (mask[:, prefix:].cumsum(-1) - 1).clamp(min=0)
-    state = [_Row() for _ in range(n)]
+    state = [_Row(text=(prefill[i] if prefill else "")) for i in range(n)]
+    for row in state:
+        formula = formula_to_compute(row.text) if use_calculator else None
+        if formula is not None:
+            _queue_value(row, formula, tokenizer)
     with torch.no_grad():
         out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **extra)
         cache = out.cache if "cache" in out else out.past_key_values
@@ -110,11 +126,7 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
                         continue
                 formula = formula_to_compute(row.text)
                 if formula is not None and use_calculator:
-                    result = calculator.evaluate(formula)
-                    value = calculator.format_value(result.value) if result.ok else INVALID_VALUE
-                    row.inserted += int(result.ok)
-                    row.invalid += int(not result.ok)
-                    row.queue = list(tokenizer(" " + value, add_special_tokens=False).input_ids)
+                    _queue_value(row, formula, tokenizer)
             if all(row.done for row in state):
                 break
             step = torch.tensor(feed, dtype=torch.long, device=device)[:, None]

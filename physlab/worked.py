@@ -143,7 +143,12 @@ class _Formula:
         literals = calculator.numbers(expr)
         simple = len(literals) == 1 and re.fullmatch(r"[0-9.eE+-]+", expr.strip()) is not None
         self.parts.append(expr.strip() if simple else f"({expr.strip()})")
-        self.slots += [slot] + [f"{slot} (unit)"] * (len(literals) - 1)
+        # Which literals were copied from the text: all but unit conversions (a 10, 100 or 1000
+        # after the first number) and the 2 that doubles a radius into a diameter.
+        doubled = re.match(r"\(*2\*", expr.strip()) is not None and len(literals) > 1
+        for i, value in enumerate(literals):
+            unit = (i == 0 and doubled) or (i > 0 and value in (10.0, 100.0, 1000.0))
+            self.slots.append(f"{slot} (unit)" if unit else slot)
         return self
 
     def pair(self, fn: str, a: str, b: str) -> _Formula:  # min/max of two quantities, or one if equal
@@ -488,3 +493,73 @@ def reasoning_error_summary(records: Iterable[dict[str, Any]], examples: int = 2
         total += int(copied.get("total", 0))
     return {"reasoning_errors": summary, "copied_numbers": {"exact": exact, "total": total},
             "derivations": n, "derivations_without_error": clean}
+
+
+# --------------------------------------------------------------------------- free text
+
+# Numbers a worked formula may hold that no description states: unit conversions, the
+# contacts of a gripper kind, 2/3 of the torque formula, the 1 cm release limit, squares and
+# the rolling bodies' 1 + I/(mR²) (1.4, 5/3, 1.5, 2).
+FORMULA_CONSTANTS = frozenset({0.0, 2.0, 3.0, 5.0, 10.0, 100.0, 1000.0, 0.01, 1.4, 1.5})
+_TEXT_NUMBER_RE = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def numbers_in_text(text: str) -> list[float]:
+    """Every number a description states (0.35, .35, 3.5e-1, 1,200), as floats."""
+    found = []
+    for match in _TEXT_NUMBER_RE.finditer(text or ""):
+        try:
+            found.append(float(match.group(0).replace(",", "")))
+        except ValueError:
+            continue
+    return found
+
+
+def _named_arguments(formula: str) -> list[str | None]:
+    """For each number literal of a formula (reading order), the helper argument it sits in
+    (`mu` in tray_slide(..., mu=0.3, ...)), else None."""
+    import ast
+
+    try:
+        tree = calculator.parse(formula)
+    except calculator.CalculatorError:
+        return []
+    names: list[tuple[int, str | None]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword):
+            for sub in ast.walk(node.value):
+                if isinstance(sub, ast.Constant) and isinstance(sub.value, int | float):
+                    names.append((sub.col_offset, node.arg))
+    named = dict(names)
+    literals = sorted((n.col_offset for n in ast.walk(tree)
+                       if isinstance(n, ast.Constant) and isinstance(n.value, int | float)
+                       and not isinstance(n.value, bool)))
+    return [named.get(offset) for offset in literals]
+
+
+def read_derivation(text: str, description: str) -> dict[str, Any]:
+    """A worked answer to a free-text description: each line with its calculator value and
+    every copied number checked against the numbers the description states. Returns
+    {"derivation": [...], "assumed": [sentences naming numbers the text does not state]}."""
+    stated = numbers_in_text(description)
+    derivation, assumed = [], []
+    for line in read_lines(text):
+        entry: dict[str, Any] = {"text": line.text, "phase": PHASE_WORDS.get(line.phase) if line.phase else None,
+                                 "mode": line.mode, "formula": line.formula, "value": line.value,
+                                 "verdict": line.verdict, "valid": False, "numbers": []}
+        if line.parsed:
+            result = calculator.evaluate(line.formula or "")
+            entry["valid"] = result.ok
+            for value, arg in zip(calculator.numbers(line.formula or ""),
+                                  _named_arguments(line.formula or ""), strict=False):
+                in_text = any(_same_number(value, s) for s in stated)
+                constant = value in FORMULA_CONSTANTS
+                entry["numbers"].append({"copied": value, "in_text": in_text, "constant": constant,
+                                         "argument": arg})
+                if not in_text and not constant:
+                    where = f"{entry['phase']} {line.mode}"
+                    what = f" as {arg}" if arg else ""
+                    assumed.append(f"{calculator.format_value(value).rstrip('0').rstrip('.')}{what} "
+                                   f"in the {where} check is not in the description: the model assumed it")
+        derivation.append(entry)
+    return {"derivation": derivation, "assumed": assumed}

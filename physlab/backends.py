@@ -44,6 +44,7 @@ SPEC_FORMS = (
     "majority (always the majority training label)",
     "run:<run_id> (a LoRA adapter from results/runs/<run_id>; a worked student answers with the calculator)",
     "run:<run_id>:no-calculator (a worked student writing its own values)",
+    "sklearn:logreg or sklearn:gbt (a classical learner fitted on train's structured parameters; evaluate only)",
     "ollama:<name> (a model served by Ollama, e.g. ollama:qwen2.5:1.5b)",
     "hf:<model id or local path> (a transformers model)",
 )
@@ -766,6 +767,14 @@ def check_spec(spec: str, *, preset: str | None = None, data_dir: str | Path | N
         return
     if kind in ("ollama", "hf") and arg:
         return
+    if kind == "sklearn":
+        from physlab.classical import LEARNERS
+
+        if arg not in LEARNERS:
+            raise BackendError(f"unknown classical learner '{spec}'; allowed: "
+                               + ", ".join(f"sklearn:{x}" for x in LEARNERS))
+        _train_records(preset, data_dir)
+        return
     raise BackendError(f"unknown model spec '{spec}'; allowed forms: " + "; ".join(SPEC_FORMS))
 
 
@@ -799,6 +808,10 @@ def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path |
                                f"to students trained with `physlab curriculum build --format worked`")
         return TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
                                    precision=precision)
+    if kind == "sklearn":
+        from physlab.classical import ClassicalBackend
+
+        return ClassicalBackend(arg, _train_records(preset, data_dir))
     if kind == "ollama" and arg:
         return OllamaBackend(arg, host=ollama_host_url)
     if kind == "hf" and arg:

@@ -365,7 +365,8 @@ def evaluate(config: EvalConfig, progress: bool = True, backends: dict[str, Any]
                                                    batch_size=config.batch_size, fewshot_k=config.fewshot_k,
                                                    precision=config.precision)
                 backend = backends[model]
-                if config.mode == "score" and not backend.supports_score:
+                if config.mode == "score" and not backend.supports_score and \
+                        getattr(backend, "answer_format", "answer") != "worked":
                     raise ValueError(f"model '{model}' gives no answer likelihoods, so it cannot run in mode "
                                      f"'score': use --mode generate (models that can score: transformers "
                                      f"ones such as base, fewshot, run:<id>, hf:<id>, and majority)")
@@ -424,15 +425,20 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
                records_path: Path, progress: bool) -> None:
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(todo), desc=f"{model} ({config.mode})", unit="scenario", disable=not progress)
-    if config.mode == "score":
+    # A worked student always writes its derivation (generate), also in a score-mode evaluation.
+    mode = "generate" if getattr(backend, "answer_format", "answer") == "worked" else config.mode
+    bar = tqdm(total=len(todo), desc=f"{model} ({mode})", unit="scenario", disable=not progress)
+    if mode == "score" and not getattr(backend, "reads_params", False):
         backend.prepare([prompts[s["id"]] for s in todo])  # caches the prompt prefix all scenarios share
     try:
         for start in range(0, len(todo), config.batch_size):
             batch = todo[start:start + config.batch_size]
             batch_prompts = [prompts[s["id"]] for s in batch]
             t0 = time.perf_counter()
-            if config.mode == "score":
+            if getattr(backend, "reads_params", False):  # classical learners read the parameters
+                outputs = list(backend.score_records(batch) if mode == "score"
+                               else backend.generate_records(batch, max_new_tokens=config.max_new_tokens))
+            elif mode == "score":
                 outputs = list(backend.score(batch_prompts))
             else:
                 outputs = list(backend.generate(batch_prompts, max_new_tokens=config.max_new_tokens))
@@ -442,12 +448,12 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
             outputs = (outputs + [None] * len(batch))[: len(batch)]
             lines = []
             for scenario, prompt, output in zip(batch, batch_prompts, outputs, strict=True):
-                if config.mode == "score":
+                if mode == "score":
                     probs = clean_probabilities(output)
                     raw, parsed = answer_from_probabilities(probs)
                 else:
                     probs, raw, parsed = None, output, parse_output(output)
-                rec = make_record(scenario, model, prompt, raw, parsed, probs, per_item, config.mode)
+                rec = make_record(scenario, model, prompt, raw, parsed, probs, per_item, mode)
                 if getattr(backend, "answer_format", "answer") == "worked":
                     rec.update(worked_diagnostics(raw, scenario, parsed.get("label")))
                 lines.append(json.dumps(rec, default=_json_default))

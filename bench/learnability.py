@@ -33,25 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from physlab import datasets_io, physics, prompts  # noqa: E402
+from physlab import datasets_io, prompts  # noqa: E402
 from physlab.fileio import write_jsonl_atomic  # noqa: E402
-from physlab.teacher import check_numbers, scenario_from_record  # noqa: E402
-
-HINTS = ("ratios", "quantities")
-
-
-def hint_sentence(record: dict, hint: str) -> str:
-    """One sentence listing every applicable check in time order, in the probe's terms."""
-    scenario = scenario_from_record(record)
-    checks = physics.assess(scenario).checks
-    if hint == "ratios":
-        parts = [f"{c.phase_name} {c.mode} r {c.ratio:.2f}" for c in checks]
-        return "Checks in time order (demand / capacity, fails above 1): " + "; ".join(parts) + "."
-    if hint == "quantities":
-        parts = [f"{c.phase_name} {c.mode}: {check_numbers(scenario, c)}" for c in checks]
-        return "Checks in time order: " + "; ".join(parts) + "."
-    raise ValueError(f"hint: {hint!r} is not one of {', '.join(HINTS)}")
-
+from physlab.probes import HINTS, hint_sentence  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -45,6 +45,7 @@ SPEC_FORMS = (
     "run:<run_id> (a LoRA adapter from results/runs/<run_id>; a worked student answers with the calculator)",
     "run:<run_id>:no-calculator (a worked student writing its own values)",
     "sklearn:logreg or sklearn:gbt (a classical learner fitted on train's structured parameters; evaluate only)",
+    "probe:<ratios|quantities>:<run_id> (a run trained on a probe preset, asked with the hint appended; evaluate only)",
     "ollama:<name> (a model served by Ollama, e.g. ollama:qwen2.5:1.5b)",
     "hf:<model id or local path> (a transformers model)",
 )
@@ -767,6 +768,14 @@ def check_spec(spec: str, *, preset: str | None = None, data_dir: str | Path | N
         return
     if kind in ("ollama", "hf") and arg:
         return
+    if kind == "probe":
+        hint, _, run_id = arg.partition(":")
+        from physlab.probes import HINTS
+
+        if hint not in HINTS or not run_id:
+            raise BackendError(f"'{spec}': a probe spec is probe:<{'|'.join(HINTS)}>:<run_id>")
+        resolve_run(run_id, runs_dir)
+        return
     if kind == "sklearn":
         from physlab.classical import LEARNERS
 
@@ -808,6 +817,15 @@ def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path |
                                f"to students trained with `physlab curriculum build --format worked`")
         return TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
                                    precision=precision)
+    if kind == "probe":
+        from physlab.probes import ProbeBackend
+
+        hint, _, run_id = arg.partition(":")
+        check_spec(spec, preset=preset, data_dir=data_dir, runs_dir=runs_dir)
+        base, adapter = resolve_run(run_id, runs_dir)
+        inner = TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
+                                    precision=precision)
+        return ProbeBackend(inner, hint, spec)
     if kind == "sklearn":
         from physlab.classical import ClassicalBackend
 

@@ -24,7 +24,9 @@ from physlab.fileio import data_dir, flag_stale, write_temp
 from physlab.labels import LABELS, MODES
 from physlab.schema import parse_scenario
 
-SPLITS = ("train", "test", "ood", "boundary", "wording")
+SPLITS = ("train", "test", "ood", "boundary")  # every preset has these
+OPTIONAL_SPLITS = ("wording",)  # only presets that plan them (standard: held-out wording)
+ALL_SPLITS = SPLITS + OPTIONAL_SPLITS
 MANIFEST = "manifest.json"
 # Keys every record must carry, with their JSON types; the optional ones are checked when present.
 REQUIRED_FIELDS: dict[str, tuple[type, ...]] = {
@@ -128,9 +130,9 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 
 def split_files(folder: str | Path) -> dict[str, Path]:
-    """The split files present in a preset folder, in SPLITS order."""
+    """The split files present in a preset folder, in ALL_SPLITS order."""
     folder = Path(folder)
-    return {s: folder / f"{s}.jsonl" for s in SPLITS if (folder / f"{s}.jsonl").is_file()}
+    return {s: folder / f"{s}.jsonl" for s in ALL_SPLITS if (folder / f"{s}.jsonl").is_file()}
 
 
 def read_dataset(folder: str | Path) -> dict[str, list[dict[str, Any]]]:
@@ -147,8 +149,8 @@ def read_dataset(folder: str | Path) -> dict[str, list[dict[str, Any]]]:
 def load_hf(folder: str | Path, split: str, cache_dir: str | Path | None = None):
     """One split as a datasets.Dataset via load_dataset("json", ...); nested params stay nested."""
     path = Path(folder) / f"{split}.jsonl"
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
+    if split not in ALL_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(ALL_SPLITS)} (got {split!r})")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such split file")
     from datasets import load_dataset  # heavy import (pyarrow): only when asked
@@ -166,9 +168,9 @@ def serialize(records: Iterable[dict[str, Any]]) -> bytes:
 
 
 def content_hash(blobs: dict[str, bytes]) -> str:
-    """sha256 over the split files in SPLITS order: name, NUL, bytes, for each."""
+    """sha256 over the split files in ALL_SPLITS order: name, NUL, bytes, for each."""
     digest = hashlib.sha256()
-    for split in SPLITS:
+    for split in ALL_SPLITS:
         if split in blobs:
             digest.update(f"{split}.jsonl".encode() + b"\0" + blobs[split])
     return digest.hexdigest()
@@ -201,15 +203,15 @@ def write_dataset(folder: str | Path, splits: dict[str, list[dict[str, Any]]],
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"--out {folder} is a file, not a folder")
-    unknown = sorted(set(splits) - set(SPLITS))
+    unknown = sorted(set(splits) - set(ALL_SPLITS))
     if unknown:
-        raise ValueError(f"unknown split names {unknown} (allowed: {', '.join(SPLITS)})")
+        raise ValueError(f"unknown split names {unknown} (allowed: {', '.join(ALL_SPLITS)})")
     for split, records in splits.items():
         for i, record in enumerate(records, start=1):
             validate_record(record, f"{split} record {i}")
     blobs = {split: serialize(records) for split, records in splits.items()}
     final = {**(manifest or {}), "counts": counts(splits), "content_hash": content_hash(blobs),
-             "hash_of": "sha256 over <split>.jsonl name, NUL, bytes, in order " + ", ".join(SPLITS),
+             "hash_of": "sha256 over <split>.jsonl name, NUL, bytes, in order " + ", ".join(ALL_SPLITS),
              "created_by": f"physlab {__version__}"}
     blobs_out = {f"{split}.jsonl": blob for split, blob in blobs.items()}
     blobs_out[MANIFEST] = (json.dumps(final, indent=2) + "\n").encode("utf-8")
@@ -227,7 +229,7 @@ def write_dataset(folder: str | Path, splits: dict[str, list[dict[str, Any]]],
     # Every file is complete on disk; move them into place, manifest last.
     for name in [n for n in temps if n != MANIFEST] + [MANIFEST]:
         os.replace(temps[name], folder / name)
-    for split in SPLITS:
+    for split in ALL_SPLITS:
         if split not in splits:
             (folder / f"{split}.jsonl").unlink(missing_ok=True)
     if previous_hash != final["content_hash"]:

@@ -450,7 +450,8 @@ def write_preset(preset: str, seed: int = DEFAULT_SEED, out: str | Path | None =
     folder = Path(out) if out is not None else preset_dir(preset)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"--out {folder} is a file, not a folder")
-    splits = generate(preset, seed, wording_holdout)  # a failure here writes nothing
+    # a failure here writes nothing (the plain call when not asked: callers may stand in for generate)
+    splits = generate(preset, seed, wording_holdout=True) if wording_holdout else generate(preset, seed)
     shortcut = shortcut_check(splits["train"], splits["test"])
     manifest = write_dataset(folder, splits, {
         "preset": preset,

@@ -10,8 +10,8 @@ import argparse
 import importlib
 import sys
 
-# Areas in the order they appear in --help. A module that is missing is skipped, so a
-# partial checkout still gives a working CLI for what it has.
+# Areas in the order they appear in --help. Every one must import: a missing module fails the
+# CLI instead of silently dropping its commands.
 COMMAND_MODULES = ("data", "curriculum", "train", "evaluate", "validate", "pipeline", "app")
 
 
@@ -19,12 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="physlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"physlab.commands.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"physlab.commands.{name}":
-                continue
-            raise
+        # A missing command module is a broken install, not a smaller CLI: let it fail loudly.
+        module = importlib.import_module(f"physlab.commands.{name}")
         module.register(sub)
     return parser
 
@@ -41,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         # Bad input is the user's to fix: one clear message, no traceback.
         print(f"physlab: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        # Expected file-system trouble (an unwritable --out, a full disk): one message, no traceback.
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"physlab: error:{where}: {err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("physlab: interrupted", file=sys.stderr)
         return 130

@@ -238,7 +238,7 @@ def load_scenarios(config: EvalConfig) -> list[dict]:
     return scenarios
 
 
-def _check_same_question(config: EvalConfig, split_sha256: str) -> dict[str, Any]:
+def _check_same_question(config: EvalConfig, split_sha256: str | None) -> dict[str, Any]:
     """Resuming is only honest on the same question asked the same way: the same split file (its
     sha256), preset, split, mode, limit, precision, max_new_tokens and fewshot_k. Returns the
     previous config.json ({} for a new evaluation); raises ValueError naming what differs."""
@@ -253,7 +253,7 @@ def _check_same_question(config: EvalConfig, split_sha256: str) -> dict[str, Any
         raise ValueError(f"evaluation '{config.eval_id}': {old} is not a JSON object; choose another --eval-id")
     differ = [f"{key}={previous[key]!r}, not {getattr(config, key)!r}" for key in ANSWER_SETTINGS
               if key in previous and previous[key] != getattr(config, key)]
-    if previous.get("split_sha256") and previous["split_sha256"] != split_sha256:
+    if previous.get("split_sha256") and split_sha256 and previous["split_sha256"] != split_sha256:
         differ.append(f"{config.split}.jsonl has changed since (it was regenerated or edited)")
     if differ:
         raise ValueError(f"evaluation '{config.eval_id}' exists with {'; '.join(differ)}: its records would "
@@ -332,9 +332,10 @@ def evaluate(config: EvalConfig, progress: bool = True, backends: dict[str, Any]
             check_spec(model, preset=config.preset, data_dir=config.data_dir,
                        runs_dir=Path(config.results_dir) / "runs")
     _check_run_data(config)
+    split_sha256 = sha256_file(config.split_path) if config.split_path.is_file() else None
+    previous = _check_same_question(config, split_sha256)
     scenarios = load_scenarios(config)
     split_sha256 = sha256_file(config.split_path)
-    previous = _check_same_question(config, split_sha256)
     out = config.eval_dir
     with _sole_writer(out), _sigterm_cancels():
         answer_settings = dict(previous.get("answer_settings") or {})

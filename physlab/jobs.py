@@ -20,12 +20,19 @@ held until both have exited. Queued runners go in creation order (a runner waits
 older queued job is still alive).
 
 Re-attaching is reading the folder: `Job.load(folder).status()` from the CLI, a restarted
-dashboard or a second tab. A job whose process died without recording its end (killed -9,
-machine reboot) reads as "failed": status() checks the recorded pid (and its start time, so a
-reused pid does not count) whenever the file says queued or running.
+dashboard or a second tab. Liveness comes from the recorded process group (psutil): a job is
+alive while any process of its group lives, so a runner that died while its command still
+trains is still "running" (and cancellable). A job whose whole group is gone without recording
+its end (killed -9, machine reboot) reads as "failed". Each process's create time is recorded
+beside its pid, so a reused pid (or a reused group id) is never taken for the job.
 
-Cancel ends the whole process group (SIGTERM, then SIGKILL after a grace period) and records
-"cancelled". A training run also writes the same status format into its run folder
+The runner also writes proc.json (pid, pgid, create time): when status.json is corrupt,
+status() and cancel() recover the process group from it (or from the processes' command lines),
+and cancel raises CorruptStatusError after stopping the job, so the CLI exits non-zero.
+
+Cancel ends the whole process group (SIGTERM, then SIGKILL after a grace period) whenever any
+of it is alive, and records "cancelled", also in the run or evaluation folder the job writes
+(outputs run_dir / eval_dir) when that still says queued or running. A training run also writes the same status format into its run folder
 (results/runs/<run_id>/status.json, see physlab.train), so Job.load works on a run folder too.
 
 This module imports only the standard library: the dashboard polls it every few seconds.
@@ -47,16 +54,26 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from physlab import fileio
 from physlab.fileio import write_json_atomic
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("done", "failed", "cancelled")
 STATUS_FILE = "status.json"
+PROC_FILE = "proc.json"  # pid, pgid and create time of the runner: a second record of who to signal
 LOG_FILE = "log.txt"
 QUEUE_LOCK = ".lock"
 JOB_DIR_ENV = "PHYSLAB_JOB_DIR"  # set in a job's command: where its status.json lives
-DEFAULT_JOBS_DIR = Path("results") / "jobs"
+
+
+class CorruptStatusError(ValueError):
+    """A job's status.json cannot be read; the message says what was recovered and done."""
+
+
+def default_jobs_dir() -> Path:
+    """$PHYSLAB_RESULTS_DIR/jobs (physlab.fileio), where every command and page looks."""
+    return fileio.jobs_dir()
 _KIND = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _POLL_S = 0.25  # how often a queued runner looks at the queue, and wait()/cancel() poll
 
@@ -64,13 +81,26 @@ _POLL_S = 0.25  # how often a queued runner looks at the queue, and wait()/cance
 # --------------------------------------------------------------------------- files
 
 
-def read_status_file(folder: Path) -> dict[str, Any]:
-    """status.json as written (no liveness check); {} when missing or unreadable."""
+def read_status_file(folder: Path, strict: bool = False) -> dict[str, Any]:
+    """status.json as written (no liveness check); {} when missing or unreadable.
+
+    strict: an existing but unreadable file raises CorruptStatusError instead."""
+    path = Path(folder) / STATUS_FILE
     try:
-        data = json.loads((Path(folder) / STATUS_FILE).read_text())
-    except (OSError, ValueError):
+        text = path.read_text()
+    except OSError:
         return {}
-    return data if isinstance(data, dict) else {}
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        if strict:
+            raise CorruptStatusError(f"{path} is corrupt ({err})") from None
+        return {}
+    if not isinstance(data, dict):
+        if strict:
+            raise CorruptStatusError(f"{path} is corrupt (not a JSON object)")
+        return {}
+    return data
 
 
 @contextlib.contextmanager
@@ -106,71 +136,95 @@ def now_iso() -> str:
 # --------------------------------------------------------------------------- processes
 
 
-def proc_start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), Linux only.
+def proc_start_time(pid: int | None) -> float | None:
+    """The process's create time (psutil, seconds since the epoch, 2 decimals); None when it is gone.
 
     Recorded next to the pid so a later process that reuses the pid is not taken for the job.
     """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+    import psutil
+
+    if not pid:
         return None
-    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    fields = stat[stat.rfind(")") + 2:].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def _proc_state(pid: int) -> str | None:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return round(psutil.Process(int(pid)).create_time(), 2)
+    except (psutil.Error, ValueError, OverflowError):
         return None
-    return stat[stat.rfind(")") + 2:].split()[0]
 
 
-def process_alive(pid: int | None, start_time: str | None = None) -> bool:
+def _same_start(recorded: Any, now: float | None) -> bool:
+    """Does a recorded start time match? Old records (/proc clock ticks, a digit string) are not
+    comparable and count as a match."""
+    if recorded is None or now is None:
+        return True
+    if isinstance(recorded, str):
+        try:
+            recorded = float(recorded)
+        except ValueError:
+            return True
+        if "." not in str(recorded) and recorded < 1e8:  # legacy clock ticks since boot
+            return True
+    return abs(float(recorded) - now) < 0.05
+
+
+def _running(proc: Any) -> bool:
+    import psutil
+
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def process_alive(pid: int | None, start_time: Any = None) -> bool:
     """Is `pid` a running process (not a zombie), and the same one when start_time is given?"""
+    import psutil
+
     if not pid:
         return False
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    if _proc_state(int(pid)) == "Z":
-        return False  # exited; its parent has not collected it yet
-    if start_time is not None:
-        now = proc_start_time(int(pid))
-        if now is not None and now != str(start_time):
+        proc = psutil.Process(int(pid))
+        if not _running(proc):
             return False
-    return True
+        return _same_start(start_time, round(proc.create_time(), 2))
+    except (psutil.Error, ValueError, OverflowError):
+        return False
 
 
-def group_alive(pgid: int | None) -> bool:
-    """Does any live (non-zombie) process remain in process group `pgid`?"""
+def group_members(pgid: int | None, not_before: Any = None) -> list[int]:
+    """Live (non-zombie) processes of process group `pgid`. not_before: the group leader's
+    recorded create time; a process created earlier cannot belong to the job (a reused group id)."""
+    import psutil
+
     if not pgid:
-        return False
-    proc = Path("/proc")
-    if proc.is_dir():
-        for entry in proc.iterdir():
-            if not entry.name.isdigit():
+        return []
+    members = []
+    floor = None
+    if not_before is not None and not isinstance(not_before, str):
+        floor = float(not_before) - 0.05
+    for proc in psutil.process_iter(["pid", "create_time"]):
+        try:
+            if os.getpgid(proc.pid) != int(pgid):
                 continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2:].split()
-            if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-                return True
-        return False
-    try:
-        os.killpg(int(pgid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        except (ProcessLookupError, PermissionError, OSError):
+            continue
+        if floor is not None and (proc.info.get("create_time") or 0) < floor:
+            continue
+        if _running(proc):
+            members.append(proc.pid)
+    return members
+
+
+def group_alive(pgid: int | None, not_before: Any = None) -> bool:
+    """Does any live (non-zombie) process remain in process group `pgid`?"""
+    return bool(group_members(pgid, not_before))
+
+
+def job_alive(status: Mapping[str, Any]) -> bool:
+    """Is any process of this job (or run) alive: its process group when one is recorded,
+    else its pid (with the recorded start time)?"""
+    if status.get("pgid"):
+        return group_alive(status["pgid"], status.get("proc_start"))
+    return process_alive(status.get("pid"), status.get("proc_start"))
 
 
 def _signal_group(pgid: int | None, pid: int | None, sig: int) -> None:
@@ -179,6 +233,50 @@ def _signal_group(pgid: int | None, pid: int | None, sig: int) -> None:
             os.killpg(int(pgid), sig)
         elif pid:
             os.kill(int(pid), sig)
+
+
+def _recover_processes(folder: Path) -> dict[str, Any]:
+    """pid, pgid and proc_start of a job whose status.json is unreadable: from proc.json, else
+    from a live process whose command line names the folder (the runner) or whose environment
+    says it runs under it (the command)."""
+    import psutil
+
+    try:
+        data = json.loads((folder / PROC_FILE).read_text())
+        if isinstance(data, dict) and data.get("pgid"):
+            return {k: data.get(k) for k in ("pid", "pgid", "proc_start")}
+    except (OSError, ValueError):
+        pass
+    target = str(folder.resolve())
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = proc.info.get("cmdline") or []
+            mine = target in cmdline or proc.environ().get(JOB_DIR_ENV) == target
+            if mine:
+                return {"pid": proc.pid, "pgid": os.getpgid(proc.pid), "proc_start": round(proc.create_time(), 2)}
+        except (psutil.Error, OSError):
+            continue
+    return {}
+
+
+def _job_cancelled(status: Mapping[str, Any]) -> bool:
+    """Was the job this run or evaluation ran under asked to cancel (its status.json's job_dir)?"""
+    job_dir = status.get("job_dir")
+    return bool(job_dir) and bool(read_status_file(Path(job_dir)).get("cancel_requested"))
+
+
+def _finish_outputs(status: Mapping[str, Any], state: str) -> None:
+    """Record a cancelled (or failed) end in the run / evaluation folder the job writes, when
+    that folder still says queued or running (its process was killed before it could)."""
+    outputs = status.get("outputs") or {}
+    for key in ("run_dir", "eval_dir"):
+        folder = outputs.get(key)
+        if not folder or not (Path(folder) / STATUS_FILE).is_file():
+            continue
+        inner = read_status_file(Path(folder))
+        if inner.get("state") in ACTIVE_STATES and not job_alive(inner):
+            update_status(Path(folder), state=state, ended_at=now_iso(),
+                          **({"error": None} if state == "cancelled" else {}))
 
 
 # --------------------------------------------------------------------------- jobs
@@ -213,9 +311,17 @@ class Job:
         return read_status_file(self.folder)
 
     def status(self) -> dict[str, Any]:
-        """status.json with the state checked against the process: a queued or running job whose
-        process is gone is reported "failed" (and recorded so, once)."""
-        status = self.raw_status()
+        """status.json with the state checked against the processes: a queued or running job
+        none of whose process group lives is reported "failed", or "cancelled" when a cancel was
+        asked for (and recorded so, once). A corrupt status.json reads as state "unknown" with
+        the error, and the processes recovered from proc.json ("running" while they live)."""
+        try:
+            status = read_status_file(self.folder, strict=True)
+        except CorruptStatusError as err:
+            recovered = _recover_processes(self.folder)
+            alive = job_alive(recovered) if recovered else False
+            return {"job_id": self.id, "state": "running" if alive else "unknown", "error": str(err),
+                    "corrupt": True, **recovered}
         if status.get("state") not in ACTIVE_STATES:
             return status
         pid = status.get("pid")
@@ -223,12 +329,12 @@ class Job:
             # submit() records the pid right after the start; allow it a moment before judging.
             if time.time() - float(status.get("created_at_s") or 0) < 30:
                 return status
-        elif process_alive(pid, status.get("proc_start")):
+        elif job_alive(status):
             return status
         # Re-read under the lock: the process may have recorded its end just now.
         latest = self.raw_status()
         if latest.get("state") in ACTIVE_STATES:
-            how = "cancelled" if latest.get("cancel_requested") else "failed"
+            how = "cancelled" if latest.get("cancel_requested") or _job_cancelled(latest) else "failed"
             latest = update_status(
                 self.folder, state=how, ended_at=latest.get("ended_at") or now_iso(),
                 error=None if how == "cancelled" else
@@ -247,18 +353,28 @@ class Job:
     def cancel(self, grace_s: float = 10.0) -> dict[str, Any]:
         """Stop the job: SIGTERM to its process group, SIGKILL after grace_s; state "cancelled".
 
-        A job that already finished keeps its state. Returns the final status.
+        The group is signalled whenever any of it is alive, whatever status.json says (a runner
+        that died leaves its command running). A job that already finished, with nothing left
+        alive, keeps its state. Returns the final status. Raises CorruptStatusError (after
+        stopping what it could recover) when status.json is unreadable.
         """
-        status = self.status()
-        if status.get("state") not in ACTIVE_STATES:
-            return status
-        update_status(self.folder, cancel_requested=True)
-        pid, pgid = status.get("pid"), status.get("pgid")
+        corrupt = None
+        try:
+            status = read_status_file(self.folder, strict=True)
+        except CorruptStatusError as err:
+            corrupt = err
+            status = _recover_processes(self.folder)
+        pid, pgid, start = status.get("pid"), status.get("pgid"), status.get("proc_start")
+        if corrupt is None and status.get("state") not in ACTIVE_STATES and not job_alive(status):
+            return self.status()
+        if corrupt is None:
+            update_status(self.folder, cancel_requested=True)
 
         def gone() -> bool:
-            return not (group_alive(pgid) if pgid else process_alive(pid, status.get("proc_start")))
+            return not job_alive({"pid": pid, "pgid": pgid, "proc_start": start})
 
-        _signal_group(pgid, pid, signal.SIGTERM)
+        if not gone():
+            _signal_group(pgid, pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         while not gone() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -267,9 +383,18 @@ class Job:
             deadline = time.monotonic() + 5.0
             while not gone() and time.monotonic() < deadline:
                 time.sleep(0.05)
+        if corrupt is not None:
+            what = (f"recovered process group {pgid} (pid {pid}) from {PROC_FILE} or the process table and stopped it"
+                    if pgid or pid else "no process of it could be found")
+            write_json_atomic(self.folder / STATUS_FILE, {
+                "job_id": self.id, "state": "cancelled", "ended_at": now_iso(), "pid": pid, "pgid": pgid,
+                "proc_start": start, "cancel_requested": True,
+                "error": f"status.json was corrupt and has been rewritten; {what}"})
+            raise CorruptStatusError(f"job {self.id}: {corrupt}; {what}")
         latest = self.raw_status()
-        if latest.get("state") in ACTIVE_STATES:
-            update_status(self.folder, state="cancelled", ended_at=now_iso(), error=None)
+        if latest.get("state") in ACTIVE_STATES or latest.get("state") == "failed":
+            update_status(self.folder, state="cancelled", ended_at=latest.get("ended_at") or now_iso(), error=None)
+        _finish_outputs(latest, "cancelled")
         return self.status()
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
@@ -306,7 +431,7 @@ def _new_job_id(kind: str) -> str:
 def submit(
     kind: str,
     argv: Sequence[str],
-    jobs_dir: Path | str = DEFAULT_JOBS_DIR,
+    jobs_dir: Path | str | None = None,
     outputs: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | str | None = None,
@@ -317,12 +442,13 @@ def submit(
     kind: a short word for listings ("train", "evaluate"); outputs: what the job will write
     (e.g. {"run_dir": ...}); env: extra environment variables for the command.
     Returns at once with the job "queued"; it starts when no older job holds the queue.
+    jobs_dir: default $PHYSLAB_RESULTS_DIR/jobs, the one queue every command and page shares.
     """
     if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) for a in argv):
         raise ValueError("argv: must be a non-empty list of strings (an argument list, never a shell string)")
     if not _KIND.match(kind):
         raise ValueError(f"kind: must be a short lowercase word (letters, digits, - or _), got {kind!r}")
-    jobs_dir = Path(jobs_dir)
+    jobs_dir = Path(jobs_dir) if jobs_dir is not None else default_jobs_dir()
     job_id = job_id or _new_job_id(kind)
     folder = jobs_dir / job_id
     folder.mkdir(parents=True, exist_ok=False)
@@ -341,13 +467,19 @@ def submit(
             cwd=cwd, env=runner_env, start_new_session=True,  # own process group: cancel kills all of it
         )
     start = proc_start_time(runner.pid)
+    _write_proc_file(folder, runner.pid, runner.pid, start)
     update_status(folder, pid=runner.pid, pgid=runner.pid, **({"proc_start": start} if start else {}))
     return Job(folder)
 
 
-def list_jobs(jobs_dir: Path | str = DEFAULT_JOBS_DIR) -> list[Job]:
-    """Every job folder under jobs_dir, newest first."""
-    jobs_dir = Path(jobs_dir)
+def _write_proc_file(folder: Path, pid: int, pgid: int, start: float | None) -> None:
+    with contextlib.suppress(OSError):
+        write_json_atomic(folder / PROC_FILE, {"pid": pid, "pgid": pgid, "proc_start": start})
+
+
+def list_jobs(jobs_dir: Path | str | None = None) -> list[Job]:
+    """Every job folder under jobs_dir (default $PHYSLAB_RESULTS_DIR/jobs), newest first."""
+    jobs_dir = Path(jobs_dir) if jobs_dir is not None else default_jobs_dir()
     if not jobs_dir.is_dir():
         return []
     jobs = [Job(p) for p in jobs_dir.iterdir() if p.is_dir() and (p / STATUS_FILE).is_file()]
@@ -404,6 +536,7 @@ def run_job(folder: Path | str) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     me = os.getpid()
+    _write_proc_file(folder, me, os.getpgrp(), proc_start_time(me))
     update_status(folder, pid=me, pgid=os.getpgrp(), proc_start=proc_start_time(me))
 
     lock_fd = os.open(folder.parent / QUEUE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -438,7 +571,9 @@ def run_job(folder: Path | str) -> int:
     else:
         state, error = "failed", f"exit code {code}: {_last_error_line(folder / LOG_FILE)}".rstrip(": ")
     print(f"[physlab.jobs] {now_iso()} {state} (exit code {code})", flush=True)
-    update_status(folder, state=state, ended_at=now_iso(), exit_code=code, error=error)
+    final = update_status(folder, state=state, ended_at=now_iso(), exit_code=code, error=error)
+    if state != "done":
+        _finish_outputs(final, state)
     return 0 if state == "done" else (130 if state == "cancelled" else 1)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from physlab import fileio
 from physlab.scenarios import PRESETS
 
 # The zero-shot base is the fair baseline (same weights, no adapter); the majority answer is
@@ -24,8 +25,8 @@ REFERENCE_MODELS = ("base", "majority")
 class PipelineConfig:
     preset: str = "seed"
     seed: int = 0  # scenario generation seed
-    data_dir: str = "data"
-    results_dir: str = "results"
+    data_dir: str = field(default_factory=lambda: str(fileio.data_dir()))
+    results_dir: str = field(default_factory=lambda: str(fileio.results_dir()))
     split: str = "test"
     mode: str = "generate"  # generate: the published method (greedy text, parsed); score: likelihoods
     batch_size: int = 8
@@ -60,12 +61,27 @@ def run_pipeline(config: PipelineConfig, progress: bool = True) -> dict[str, Any
     if config.regenerate or not (preset_dir / "manifest.json").is_file():
         write_preset(config.preset, seed=config.seed, out=preset_dir)
     else:
-        print(f"using {preset_dir} (pass --regenerate to rebuild it)")
+        from physlab.datasets_io import read_manifest
+
+        on_disk = read_manifest(preset_dir).get("seed")
+        if on_disk != config.seed:
+            raise ValueError(f"seed: {preset_dir} was generated with seed {on_disk}, not {config.seed}; pass "
+                             f"--regenerate to rebuild it with seed {config.seed} (or --seed {on_disk} to use it)")
+        print(f"using {preset_dir} (seed {on_disk}; pass --regenerate to rebuild it)")
     seconds["generate"] = time.perf_counter() - t
 
     t = _step("2/5 curriculum: physics teacher")
     curriculum = preset_dir / "curriculum.jsonl"
-    if config.regenerate or not curriculum.is_file():
+    from physlab.fileio import check_derived
+
+    stale = False
+    if curriculum.is_file() and not config.regenerate:
+        try:
+            check_derived(curriculum)
+        except ValueError as err:
+            print(f"rebuilding: {err}")
+            stale = True
+    if config.regenerate or stale or not curriculum.is_file():
         build_curriculum(config.preset, data_dir=config.data_dir, progress=progress)
     print(f"using {curriculum}")
     seconds["curriculum"] = time.perf_counter() - t

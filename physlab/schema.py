@@ -32,8 +32,9 @@ CONTACTS = {"parallel_jaw": 2, "three_finger": 3}
 
 class _Strict(BaseModel):
     # Unknown keys are an error (a typo must not silently fall back to a default);
-    # frozen so a validated scenario cannot drift away from its label.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # frozen so a validated scenario cannot drift away from its label; strict, so "0.35" or
+    # true is never read as a number (an int is still a float), and no NaN or infinity.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class ObjectSpec(_Strict):

@@ -846,6 +846,6 @@ def submit_training(config: TrainConfig, jobs_dir: Path | str | None = None, res
     """
     check_config(config, resume=resume)
     config = config.with_run_id()
-    jobs_dir = Path(jobs_dir) if jobs_dir else Path(config.runs_dir).parent / "jobs"
+    jobs_dir = Path(jobs_dir) if jobs_dir else fileio.jobs_dir()  # the one queue every command shares
     return jobs.submit("train", train_argv(config, resume=resume), jobs_dir,
                        outputs={"run_dir": str(config.run_dir.resolve()), "run_id": config.run_id})

@@ -26,7 +26,7 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition") -> None:
         time.sleep(0.05)
 
 
-SLEEPER = "import time; print('started', flush=True); time.sleep(60)"
+SLEEPER = "import time; print('star' + 'ted', flush=True); time.sleep(60)"  # the log's command line must not match
 
 
 def test_submit_refuses_a_shell_string(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_failing_command_is_failed_with_its_error(tmp_path: Path) -> None:
 
 def test_cancel_stops_the_running_process_group(tmp_path: Path) -> None:
     job = jobs.submit("demo", python(SLEEPER), tmp_path)
-    wait_for(lambda: "started" in job.log_tail(), what="the child to start")
+    wait_for(lambda: "started" in job.log_tail() and job.raw_status().get("child_pid"), what="the child to start")
     status = job.status()
     assert status["state"] == "running"
     child = status["child_pid"]
@@ -131,9 +131,13 @@ def test_dead_process_reads_as_failed(tmp_path: Path) -> None:
 def test_reused_pid_is_not_taken_for_the_job(tmp_path: Path) -> None:
     folder = tmp_path / "job"
     # Our own (live) pid, but with a start time that is not ours: a pid reused by another process.
-    write_json_atomic(folder / jobs.STATUS_FILE, {"state": "running", "pid": os.getpid(), "proc_start": "1"})
-    if jobs.proc_start_time(os.getpid()) is None:
-        pytest.skip("no /proc: start times unavailable")
+    real_start = jobs.proc_start_time(os.getpid())
+    assert isinstance(real_start, float)  # psutil's create time, on any platform
+    write_json_atomic(folder / jobs.STATUS_FILE, {"state": "running", "pid": os.getpid(), "proc_start": real_start - 3600})
+    assert jobs.Job.load(folder).status()["state"] == "failed"
+    # The same with a process group: our own group, but its leader started an hour later than us.
+    write_json_atomic(folder / jobs.STATUS_FILE, {"state": "running", "pid": os.getpid(), "pgid": os.getpgrp(),
+                                                  "proc_start": real_start + 3600})
     assert jobs.Job.load(folder).status()["state"] == "failed"
 
 
@@ -157,3 +161,71 @@ def test_update_status_merges_outputs(tmp_path: Path) -> None:
     assert merged == {"state": "running", "outputs": {"a": 1, "b": 2}}
     assert jobs.read_status_file(tmp_path) == merged
     assert not list(tmp_path.glob("*.tmp")), "atomic writes leave no temp files behind"
+
+
+# --------------------------------------------------------------------------- issue 14, items 5-8
+
+
+def _start(tmp_path: Path, code: str = SLEEPER) -> tuple[jobs.Job, dict]:
+    job = jobs.submit("demo", python(code), tmp_path / "jobs")
+    wait_for(lambda: "started" in job.log_tail() and job.raw_status().get("child_pid"), what="the child to start")
+    return job, job.status()
+
+
+def test_liveness_is_the_process_group_and_cancel_reaches_an_orphaned_child(tmp_path: Path) -> None:
+    """A runner that dies leaves its command running: the job stays running and cancellable."""
+    job, status = _start(tmp_path)
+    child = status["child_pid"]
+    os.kill(status["pid"], signal.SIGKILL)  # the runner only
+    wait_for(lambda: not jobs.process_alive(status["pid"]), timeout=5, what="the runner to die")
+    assert jobs.process_alive(child)
+    assert job.status()["state"] == "running"  # its group still works
+    final = job.cancel(grace_s=5)
+    assert final["state"] == "cancelled"
+    wait_for(lambda: not jobs.process_alive(child), timeout=5, what="the orphaned child to stop")
+
+
+def test_cancel_signals_a_live_group_even_when_the_file_says_it_ended(tmp_path: Path) -> None:
+    job, status = _start(tmp_path)
+    child = status["child_pid"]
+    jobs.update_status(job.folder, state="failed", error="marked failed by an older physlab")
+    assert job.cancel(grace_s=5)["state"] == "cancelled"
+    wait_for(lambda: not jobs.process_alive(child), timeout=5, what="the child to stop")
+
+
+def test_a_corrupt_status_is_an_error_and_cancel_still_stops_the_job(tmp_path: Path, capsys) -> None:
+    from physlab import cli
+
+    job, status = _start(tmp_path)
+    child = status["child_pid"]
+    (job.folder / jobs.STATUS_FILE).write_text('{"state": "runn')  # torn by a crash or a full disk
+    shown = job.status()
+    assert shown["corrupt"] and shown["state"] == "running" and shown["pgid"] == status["pgid"]
+    code = cli.main(["jobs", "cancel", job.id, "--jobs-dir", str(job.folder.parent)])
+    err = capsys.readouterr().err
+    assert code != 0 and "corrupt" in err and f"process group {status['pgid']}" in err and "Traceback" not in err
+    wait_for(lambda: not jobs.process_alive(child), timeout=15, what="the child to stop")
+    assert jobs.read_status_file(job.folder)["state"] == "cancelled"
+
+
+def test_a_cancelled_job_marks_its_run_folder_cancelled_not_failed(tmp_path: Path) -> None:
+    """Issue 13, fault 5: the run folder's own status said running; its process was killed."""
+    run_dir = tmp_path / "runs" / "r1"
+    code = ("import os, sys, time; from physlab import jobs; "
+            f"jobs.update_status({str(run_dir)!r}, state='running', pid=os.getpid(), "
+            "proc_start=jobs.proc_start_time(os.getpid()), pgid=os.getpgrp(), job_dir=os.environ['PHYSLAB_JOB_DIR']); "
+            "import signal; signal.signal(signal.SIGTERM, lambda *a: os._exit(143)); "  # dies without recording
+            "print('star' + 'ted', flush=True); time.sleep(60)")
+    job = jobs.submit("demo", python(code), tmp_path / "jobs", outputs={"run_dir": str(run_dir)})
+    wait_for(lambda: "started" in job.log_tail(), what="the child to start")
+    assert job.cancel(grace_s=5)["state"] == "cancelled"
+    wait_for(lambda: jobs.read_status_file(run_dir).get("state") != "running", timeout=10, what="the run's end")
+    assert jobs.Job.load(run_dir).status()["state"] == "cancelled"
+    from physlab.commands.train import run_state
+
+    assert run_state(run_dir)["state"] == "cancelled"
+
+
+def test_no_hand_written_proc_parsing_is_left() -> None:
+    source = (Path(jobs.__file__)).read_text()
+    assert "/proc/" not in source and "psutil" in source

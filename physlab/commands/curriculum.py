@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--teacher", default="physics",
                        help="physics (default, offline), ollama:MODEL (host from OLLAMA_HOST) or "
                             "openai:MODEL (PHYSLAB_OPENAI_BASE_URL, PHYSLAB_OPENAI_API_KEY)")
-    build.add_argument("--data-dir", default="data", help="folder holding <preset>/train.jsonl (default: data)")
+    build.add_argument("--data-dir", default=None, help="folder holding <preset>/train.jsonl (default: $PHYSLAB_DATA_DIR, else data)")
     build.add_argument("--out", default=None, help="output file (default: <data-dir>/<preset>/curriculum.jsonl)")
     build.add_argument("--answers-only", action="store_true",
                        help="targets without the REASONING line, written to <preset>/curriculum-answers.jsonl "

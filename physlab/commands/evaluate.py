@@ -110,48 +110,78 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _read_texts(path: Path) -> list[dict]:
+    """One row per non-blank line: {"line": n, **the object} or, for a line that cannot be read
+    (not UTF-8, not JSON, no "text" string), {"line": n, "error": why}: that line gets an error
+    record in the output and every other line is still answered."""
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found")
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), 1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            rows.append({"line": number, "error": f"{where}: text: not valid UTF-8 (byte {err.start + 1})"})
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from None
+        except ValueError as err:
+            rows.append({"line": number, "error": f"{where}: not JSON ({getattr(err, 'msg', err)})"})
+            continue
         if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
-            raise ValueError(f'{path}:{number}: each line must be an object with a non-empty "text" string')
-        rows.append(row)
+            rows.append({"line": number, "error": f'{where}: each line must be an object with a non-empty "text" string'})
+            continue
+        rows.append({"line": number, **row})
     if not rows:
         raise ValueError(f"{path} holds no descriptions")
     return rows
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from physlab.evaluate import predict
+    from physlab.evaluate import check_text, predict
 
+    if args.out:
+        from physlab.fileio import check_out_path
+
+        if args.text is not None:
+            raise ValueError("--out: only with --file (one --text answer is printed)")
+        check_out_path(args.out)  # before any model loads
     if args.text is not None:
-        if not args.text.strip():
-            raise ValueError("--text: give a non-empty description")
+        check_text(args.text, "--text")
         rows = [{"text": args.text}]
     else:
         rows = _read_texts(Path(args.file))
-    answers = predict(args.model, [r["text"] for r in rows], mode=args.mode, preset=args.preset,
-                      batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+    readable = [r for r in rows if "error" not in r]
+    answers = iter(predict(args.model, [r["text"] for r in readable], mode=args.mode, preset=args.preset,
+                           batch_size=args.batch_size, max_new_tokens=args.max_new_tokens) if readable else [])
     if args.text is not None:
-        print(_human(answers[0]))
+        print(_human(next(answers)))
         return 0
-    added = ("decision", "mode", "label", "reasoning", "ok", "probabilities", "raw_output")
-    lines = [json.dumps({**row, **{k: ans[k] for k in added}}) for row, ans in zip(rows, answers, strict=True)]
+    added = ("decision", "mode", "label", "reasoning", "ok", "probabilities", "raw_output", "error")
+    lines, errors = [], 0
+    for row in rows:
+        if "error" in row:
+            out = {"line": row["line"], "error": row["error"]}
+        else:
+            answer = next(answers)
+            if answer.get("error"):
+                answer = {**answer, "error": f"{args.file}:{row['line']}: {answer['error']}"}
+            out = {**row, "text": answer["text"], **{k: answer[k] for k in added}}
+        errors += bool(out.get("error"))
+        lines.append(json.dumps(out))
     if args.out:
         from physlab.fileio import write_text_atomic
 
         write_text_atomic(Path(args.out), "\n".join(lines) + "\n")
-        print(f"wrote {len(lines)} answers to {args.out}", file=sys.stderr)
+        print(f"wrote {len(lines)} answers to {args.out}" + (f" ({errors} lines refused: see their error)"
+                                                              if errors else ""), file=sys.stderr)
     else:
         print("\n".join(lines))
-    return 0
+        if errors:
+            print(f"physlab: {errors} lines refused: see their error field", file=sys.stderr)
+    return 1 if errors else 0  # every line has its record; 1 says some of them are errors
 
 
 def _human(answer: dict) -> str:

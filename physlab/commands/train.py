@@ -14,9 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from physlab import jobs
-
-DEFAULT_RUNS_DIR = Path("results") / "runs"
+from physlab import fileio, jobs
 
 
 def _flag_type(annotation: Any) -> Any:
@@ -68,10 +66,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     runs_cancel = runs_sub.add_parser("cancel", help="stop a queued or running run")
     runs_cancel.add_argument("run_id", metavar="RUN")
     for p in (runs_list, runs_show, runs_cancel):
-        p.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="folder of run folders (default: %(default)s)")
-    runs_list.set_defaults(func=cmd_runs_list)
-    runs_show.set_defaults(func=cmd_runs_show)
-    runs_cancel.set_defaults(func=cmd_runs_cancel)
+        p.add_argument("--runs-dir", default=None, help="folder of run folders (default: $PHYSLAB_RESULTS_DIR/runs, else results/runs)")
+    runs_list.set_defaults(func=_with_dirs(cmd_runs_list))
+    runs_show.set_defaults(func=_with_dirs(cmd_runs_show))
+    runs_cancel.set_defaults(func=_with_dirs(cmd_runs_cancel))
     runs.set_defaults(func=lambda args: _usage(runs))
 
     jobs_parser = subparsers.add_parser("jobs", help="list, show or cancel background jobs")
@@ -83,11 +81,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     jobs_cancel = jobs_sub.add_parser("cancel", help="stop a queued or running job (its whole process group)")
     jobs_cancel.add_argument("job_id", metavar="JOB")
     for p in (jobs_list, jobs_show, jobs_cancel):
-        p.add_argument("--jobs-dir", default=str(jobs.DEFAULT_JOBS_DIR), help="folder of job folders (default: %(default)s)")
-    jobs_list.set_defaults(func=cmd_jobs_list)
-    jobs_show.set_defaults(func=cmd_jobs_show)
-    jobs_cancel.set_defaults(func=cmd_jobs_cancel)
+        p.add_argument("--jobs-dir", default=None, help="folder of job folders (default: $PHYSLAB_RESULTS_DIR/jobs, else results/jobs)")
+    jobs_list.set_defaults(func=_with_dirs(cmd_jobs_list))
+    jobs_show.set_defaults(func=_with_dirs(cmd_jobs_show))
+    jobs_cancel.set_defaults(func=_with_dirs(cmd_jobs_cancel))
     jobs_parser.set_defaults(func=lambda args: _usage(jobs_parser))
+
+
+def _with_dirs(command):
+    """Fill --runs-dir / --jobs-dir from physlab.fileio when not given (at run time, so the
+    environment of the moment counts), then run the command."""
+    def run(args: argparse.Namespace) -> int:
+        if getattr(args, "runs_dir", "unset") is None:
+            args.runs_dir = str(fileio.runs_dir())
+        if getattr(args, "jobs_dir", "unset") is None:
+            args.jobs_dir = str(fileio.jobs_dir())
+        return command(args)
+
+    run.__name__ = command.__name__
+    return run
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -106,7 +118,7 @@ def config_from_args(args: argparse.Namespace):
     if getattr(args, "resume", False):
         if not given.get("run_id"):
             raise ValueError("--resume needs --run-id RUN (see `physlab runs list`)")
-        saved_path = Path(given.get("runs_dir") or DEFAULT_RUNS_DIR) / given["run_id"] / "config.json"
+        saved_path = Path(given.get("runs_dir") or fileio.runs_dir()) / given["run_id"] / "config.json"
         if saved_path.is_file():
             saved = json.loads(saved_path.read_text())
             given = {**{k: v for k, v in saved.items() if k in TrainConfig.model_fields}, **given}
@@ -121,7 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.background:
         job = training.submit_training(config, resume=args.resume,
-                                       jobs_dir=Path(config.runs_dir).parent / "jobs")
+                                       jobs_dir=fileio.jobs_dir())
         status = job.status()
         print(f"queued job {job.id} ({status.get('state')})")
         print(f"  run folder: {status.get('outputs', {}).get('run_dir')}")
@@ -179,7 +191,7 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
         rows.append((folder.name, str(status.get("state", "unknown")), str(config.get("preset", "?")),
                      str(config.get("base_model", "?")), step,
                      f"{loss:.4f}" if isinstance(loss, (int, float)) else "-", str(status.get("started_at") or "-")))
-    queued = [j for j in jobs.list_jobs(runs_dir.parent / "jobs")
+    queued = [j for j in jobs.list_jobs(fileio.jobs_dir())
               if j.raw_status().get("kind") == "train" and j.status().get("state") == "queued"]
     for job in queued:
         run_id = (job.raw_status().get("outputs") or {}).get("run_id", "?")
@@ -213,7 +225,7 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
 
 def cmd_runs_cancel(args: argparse.Namespace) -> int:
     run_dir = Path(args.runs_dir) / args.run_id
-    jobs_dir = Path(args.runs_dir).parent / "jobs"
+    jobs_dir = fileio.jobs_dir()
     status = jobs.read_status_file(run_dir) if run_dir.is_dir() else {}
     # A run started as a job is stopped through its job: the whole process group, and the job records it.
     job = jobs.Job(status["job_dir"]) if status.get("job_dir") else _job_for_run(args.run_id, jobs_dir)

@@ -1,0 +1,50 @@
+"""Twenty descriptions written by hand (tests/fixtures/handwritten.jsonl): their labels, computed
+on paper, agree with physlab.physics, every number the physics needs is in the text, and the
+free-text answer path reads each one. BENCHMARKS.md shows how the students answer them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from physlab import calculator
+from physlab.describe import find_leaks
+from physlab.physics import assess
+from physlab.schema import parse_scenario
+from physlab.worked import numbers_in_text, worked_answer
+
+CASES = [json.loads(line) for line in
+         (Path(__file__).parent / "fixtures" / "handwritten.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_twenty_cases_cover_every_label() -> None:
+    assert len(CASES) == 20
+    assert {c["label"] for c in CASES} == {"success", "tipping", "slipping", "crushing", "sloshing",
+                                          "collision", "dropping", "rolling_away"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_hand_label_matches_physics(case: dict) -> None:
+    assessment = assess(parse_scenario(case["params"]))
+    assert assessment.label == case["label"]
+    assert assessment.margin == pytest.approx(case["hand_ratio"], rel=0.03)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_the_text_states_what_the_worked_teacher_needs(case: dict) -> None:
+    """The teacher's formulas for this scenario, written in SI, use only numbers the text
+    states (in some unit): each SI number appears in the text, or a unit multiple of it."""
+    record = {"params": case["params"], "description": case["text"]}
+    stated = numbers_in_text(case["text"])
+    for line in worked_answer(record).lines:
+        if line.true_ratio == 0:
+            continue  # e.g. rolling after a release at rest on a level table: r = 0 whatever mu is
+        for slot, value in zip(line.slots, calculator.numbers(line.formula), strict=True):
+            if slot == "const" or slot.endswith("(unit)") or value == 0:
+                continue
+            # the teacher's default expressions write lengths in mm: 40/1000 for "4 cm"
+            assert any(abs(value - s * k) <= 1e-9 * max(1.0, abs(value)) for s in stated
+                       for k in (1, 10, 100, 1000, 0.1, 0.01, 0.001)), (case["id"], slot, value)
+    assert not find_leaks(case["text"])

@@ -249,15 +249,26 @@ class ScriptedModel:
         import torch
 
         self.calls += 1
-        first = self.calls == 1
+        cache = kwargs.get("past_key_values") or FakeCache(list(range(input_ids.shape[0])))
+        assert len(cache.rows) == input_ids.shape[0] == attention_mask.shape[0] == position_ids.shape[0]
         logits = torch.zeros(input_ids.shape[0], input_ids.shape[1], 1200)
-        for row in range(input_ids.shape[0]):
-            if not first:
-                self.fed[row].append(int(input_ids[row, -1]))
+        for pos, row in enumerate(cache.rows):
+            if self.calls > 1:
+                self.fed[row].append(int(input_ids[pos, -1]))
             written = len(self.fed[row])
             script = self.scripts[row]
-            logits[row, -1, script[min(written, len(script) - 1)]] = 1.0
-        return {"logits": logits, "past_key_values": object()}
+            logits[pos, -1, script[min(written, len(script) - 1)]] = 1.0
+        return {"logits": logits, "past_key_values": cache}
+
+
+class FakeCache:
+    """Which original row each batch position holds; finished rows leave it as in a real cache."""
+
+    def __init__(self, rows: list[int]) -> None:
+        self.rows = rows
+
+    def batch_select_indices(self, index) -> None:
+        self.rows = [self.rows[int(i)] for i in index]
 
 
 class _Out(dict):
@@ -300,6 +311,20 @@ def test_generation_pauses_at_equals_and_inserts_the_calculators_value() -> None
     without = _run(wrong, use_calculator=False)
     for out, text in zip(without, wrong, strict=True):
         assert out["text"] == text.strip() and out["inserted"] == 0
+
+
+def test_finished_rows_leave_the_batch_and_the_others_go_on() -> None:
+    """Rows of very different lengths: short ones finish and are dropped from the cache; the
+    long ones still get their own continuations and values."""
+    records = generate("seed")["test"][:8]
+    answers = [worked.worked_answer(r) for r in records]
+    texts = [a.text + "\n" for a in answers]
+    texts[0] = "NO\nFAILURE_MODE: none\n"  # done after two lines
+    texts[1] = "YES\nFAILURE_MODE: tipping\n"
+    outs = _run(texts, use_calculator=True)
+    assert outs[0]["text"] == "NO\nFAILURE_MODE: none"
+    for out, answer in zip(outs[2:], answers[2:], strict=True):
+        assert out["text"] == answer.text and out["inserted"] == len(answer.lines)
 
 
 def test_invalid_formula_is_marked_not_fatal() -> None:

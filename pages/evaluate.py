@@ -77,6 +77,9 @@ def live() -> None:
                      "planned": planned, "state": state})
     st.subheader("Evaluations")
     if rows:
+        first = rows[0]
+        st.markdown(f"Latest evaluation **{first['evaluation']}**: `{first['state']}` "
+                    f"({first['answers']} of {first['planned'] or '?'} answers)")
         st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.caption("None yet: start one above.")

@@ -94,6 +94,9 @@ def live() -> None:
     if not runs:
         st.info(NO_RUNS)
         return
+    latest = runs[0]
+    st.markdown(f"Latest run **{latest.title}**: `{latest.state}`"
+                + (f" ({latest.status.get('error')})" if latest.state == "failed" and latest.status.get("error") else ""))
     st.dataframe([{"run": r.run_id, "name": r.name, "state": r.state, "base model": r.base_model, "preset": r.preset,
                    "steps": rio.run_steps(r, rio.read_metrics(r.path)),
                    "wall time (s)": r.manifest.get("wall_time_s")} for r in runs], hide_index=True, width="stretch")

@@ -502,16 +502,7 @@ class TrainingCancelled(KeyboardInterrupt):
 
 
 def _metrics_rows_up_to(path: Path, step: int) -> list[str]:
-    keep = []
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict) and int(row.get("step", 0)) <= step:
-                keep.append(json.dumps(row))
-    return keep
+    return [json.dumps(row) for row in fileio.read_jsonl(path) if int(row.get("step", 0)) <= step]
 
 
 # --------------------------------------------------------------------------- callbacks

@@ -311,3 +311,66 @@ def test_a_merged_adapter_answers_like_the_unmerged_peft_model(embedded, tmp_pat
     for a, b, base in zip(merged.score(prompts), unmerged.score(prompts), embedded.score(prompts), strict=True):
         assert max(abs(a[k] - b[k]) for k in LABELS) < 1e-4
         assert max(abs(a[k] - base[k]) for k in LABELS) > 1e-3  # the adapter does change the answers
+
+
+# --------------------------------------------------------------------------- issue 14, item 14
+
+
+def _tiny_transformers_backend():
+    """A 2-layer random Llama with a character tokenizer: real TransformersBackend code paths
+    (prefix cache, batching), no model file, a fraction of a second per call."""
+    import string
+
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from physlab.backends import TransformersBackend
+
+    vocab = {"<pad>": 0, "<eos>": 1, **{c: i + 2 for i, c in enumerate(string.printable)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<pad>"))
+    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    tok.decoder = decoders.Fuse()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>")
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
+                                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                         max_position_embeddings=512)).eval()
+    return TransformersBackend("tiny", loaded=(model, tokenizer), batch_size=2, name="tiny", precision="fp32")
+
+
+def test_one_backend_scored_from_two_threads_gives_each_its_own_numbers():
+    """The dashboard shares one cached backend across sessions; its prefix cache is shared state."""
+    import threading
+    import time
+
+    backend = _tiny_transformers_backend()
+    groups = {"a": [f"alpha alpha alpha alpha: mug {i}" for i in range(4)],
+              "b": [f"bravo bravo bravo bravo bravo: egg {i}" for i in range(4)]}
+    expected = {}
+    for name, prompts in groups.items():
+        expected[name] = [backend.reference_score(p) for p in prompts]
+    real_forward = backend.model.forward
+
+    def slow_forward(*args, **kwargs):  # widen the window in which another thread can interleave
+        time.sleep(0.005)
+        return real_forward(*args, **kwargs)
+
+    backend.model.forward = slow_forward
+    backend._prefix = None
+    wrong: list[str] = []
+    start = threading.Barrier(2)
+
+    def work(name: str) -> None:
+        start.wait()
+        for _ in range(6):
+            for got, want in zip(backend.score(groups[name]), expected[name], strict=True):
+                if max(abs(got[k] - want[k]) for k in LABELS) > 1e-4:
+                    wrong.append(name)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in groups]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not wrong, f"{len(wrong)} scores came out wrong under concurrent use"

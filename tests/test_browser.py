@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_pages import make_data, make_results
+from test_pages import make_data, make_results, make_worked_results
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -33,6 +33,7 @@ PAGES = {
     "results": ("results", "Confusion"),
     "predict": ("predict", "What if?"),
     "errors": ("errors", "Confusion cell"),
+    "compare": ("compare", "Leaderboard"),
 }
 
 pytestmark = [pytest.mark.browser,
@@ -51,7 +52,12 @@ def _free_port() -> int:
 def app_url(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("browser")
     data = tmp / "data"
-    make_results(tmp / "results", make_data(data))
+    folder = make_data(data)
+    make_results(tmp / "results", folder)
+    make_worked_results(tmp / "results", folder)
+    from physlab.teacher import build_curriculum
+
+    build_curriculum("mini", "physics", data_dir=data, progress=False)  # the training journey needs it
     port = _free_port()
     env = {**os.environ, "PHYSLAB_DATA_DIR": str(data), "PHYSLAB_RESULTS_DIR": str(tmp / "results"),
            "OLLAMA_HOST": "http://127.0.0.1:9"}
@@ -72,7 +78,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
                 time.sleep(0.5)
         else:
             pytest.fail("streamlit did not answer within 60 s")
-        yield url
+        yield url, tmp / "results"
     finally:
         proc.terminate()
         try:
@@ -93,11 +99,11 @@ def browser():
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_page_renders_in_chromium(page: str, app_url: str, browser) -> None:
+def test_page_renders_in_chromium(page: str, app_url, browser) -> None:
     path, key_text = PAGES[page]
     tab = browser.new_page(viewport={"width": 1400, "height": 2200})
     try:
-        tab.goto(f"{app_url}/{path}", wait_until="domcontentloaded", timeout=60_000)
+        tab.goto(f"{app_url[0]}/{path}", wait_until="domcontentloaded", timeout=60_000)
         tab.get_by_text(key_text, exact=False).first.wait_for(timeout=60_000)
         # Let the script finish (the running indicator disappears) and the charts draw.
         tab.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
@@ -108,5 +114,163 @@ def test_page_renders_in_chromium(page: str, app_url: str, browser) -> None:
         assert "Results" in nav and "Errors" in nav and "common" not in nav, nav
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / f"{page}.png"), full_page=True)
+    finally:
+        tab.close()
+
+
+# --------------------------------------------------------------------------- journeys
+
+
+def _idle(tab, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (its running indicator is gone)."""
+    tab.wait_for_timeout(300)
+    tab.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+
+
+def _open(browser, url: str, key_text: str):
+    tab = browser.new_page(viewport={"width": 1400, "height": 2200})
+    tab.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    tab.get_by_text(key_text, exact=False).first.wait_for(timeout=60_000)
+    _idle(tab)
+    return tab
+
+
+def _only(tab, label: str, value: str) -> None:
+    """Make a multiselect hold exactly `value`: remove every chip, then type the value and pick it."""
+    box = tab.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
+    while box.locator('button[aria-label^="Remove "]').count():
+        box.locator('button[aria-label^="Remove "]').first.click()
+        tab.wait_for_timeout(200)
+    box.locator("input").first.fill(value)
+    tab.get_by_role("option", name=value, exact=True).first.click()
+    tab.keyboard.press("Escape")
+    tab.wait_for_timeout(300)
+
+
+def _select(tab, label: str, value: str) -> None:
+    box = tab.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    tab.get_by_role("option", name=value, exact=True).first.click()
+    _idle(tab)
+
+
+def _jobs(results: Path) -> list[Path]:
+    folder = results / "jobs"
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def test_enter_in_a_number_field_starts_nothing(app_url, browser) -> None:
+    url, results = app_url
+    before = _jobs(results)
+    tab = _open(browser, f"{url}/train", "Start training")
+    try:
+        field = tab.get_by_role("spinbutton", name="Max steps (0 = all epochs)")
+        field.fill("5")
+        field.press("Enter")
+        tab.wait_for_timeout(1500)
+        _idle(tab)
+        assert _jobs(results) == before
+        assert tab.get_by_text("Training queued").count() == 0
+    finally:
+        tab.close()
+
+
+def test_train_live_loss_reattach_and_cancel(app_url, browser) -> None:
+    """Start a short run on the embedded model, see its live loss, reload (re-attach), cancel it and
+    see "cancelled" (the library's word for the run and its job)."""
+    url, results = app_url
+    before = set(_jobs(results))
+    tab = _open(browser, f"{url}/train", "Start training")
+    try:
+        tab.get_by_role("spinbutton", name="Max steps (0 = all epochs)").fill("200")
+        tab.get_by_role("button", name="Start training").click()
+        tab.get_by_text("Training queued").first.wait_for(timeout=60_000)
+        # The job is refused a second time while it runs: no duplicate.
+        tab.get_by_role("button", name="Start training").click()
+        tab.get_by_text("identical job").first.wait_for(timeout=30_000)
+        assert len(set(_jobs(results)) - before) == 1
+        # Live loss: the progress text names a step and its loss once the first step is logged.
+        tab.get_by_text("loss", exact=False).filter(has_text="step").first.wait_for(timeout=180_000)
+        tab.reload(wait_until="domcontentloaded")
+        progress = tab.locator('[data-testid="stProgress"]').filter(has_text="step").first
+        progress.wait_for(timeout=60_000)  # re-attached: the same run's progress after a reload
+        tab.get_by_role("button", name="Cancel").first.click()
+        tab.get_by_text("cancelled").first.wait_for(timeout=60_000)
+        (job,) = set(_jobs(results)) - before
+        import json
+
+        assert json.loads((job / "status.json").read_text())["state"] == "cancelled"
+    finally:
+        from physlab.jobs import Job
+
+        for job in set(_jobs(results)) - before:
+            Job(job).cancel()
+        tab.close()
+
+
+def test_evaluation_runs_to_the_end(app_url, browser) -> None:
+    url, results = app_url
+    tab = _open(browser, f"{url}/evaluate", "Start evaluation")
+    try:
+        _only(tab, "Models", "majority")
+        tab.get_by_role("spinbutton", name="Only the first N scenarios (0 = all)").fill("3")
+        tab.get_by_role("button", name="Start evaluation").click()
+        tab.get_by_text("queued", exact=False).first.wait_for(timeout=30_000)
+        tab.locator("p").filter(has_text="Latest evaluation").filter(has_text="finished").first.wait_for(timeout=120_000)
+        assert tab.locator('[data-testid="stException"]').count() == 0
+    finally:
+        tab.close()
+
+
+def test_results_switching_evaluations_keeps_the_student(app_url, browser) -> None:
+    url, _ = app_url
+    tab = _open(browser, f"{url}/results", "Confusion")
+    try:
+        _select(tab, "Evaluation", "ev-1")
+        models = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").first
+        assert models.locator('[aria-label="run:run-a"]').count() == 1
+        _select(tab, "Evaluation", "ev-worked")
+        models = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").first
+        assert models.locator('[aria-label="run:worked-a"]').count() == 1
+        assert tab.get_by_text("No training run among these models").count() == 0
+    finally:
+        tab.close()
+
+
+def test_predict_shows_both_answers_labelled(app_url, browser) -> None:
+    url, _ = app_url
+    tab = _open(browser, f"{url}/predict", "What if?")
+    try:
+        _only(tab, "Models to ask", "majority")
+        tab.get_by_role("button", name="Ask the models").click()
+        tab.get_by_text("Written answer").first.wait_for(timeout=60_000)
+        tab.get_by_text("Scored answer").first.wait_for(timeout=30_000)
+        assert tab.get_by_text("greedy text, parsed", exact=False).count() >= 1
+    finally:
+        tab.close()
+
+
+def test_a_confusion_cell_click_opens_errors(app_url, browser) -> None:
+    url, _ = app_url
+    tab = _open(browser, f"{url}/results", "Confusion")
+    try:
+        _select(tab, "Evaluation", "ev-1")
+        tab.get_by_text("Click a cell to open its scenarios").first.scroll_into_view_if_needed()
+        tab.wait_for_timeout(2000)
+        heatmap = tab.locator(".js-plotly-plot").filter(has=tab.locator(".hm")).first
+        heatmap.wait_for(timeout=30_000)
+        # The cells' transparent markers (the clickable layer over the heatmap): click one.
+        cell = heatmap.locator(".scatterlayer .trace .points path").nth(1)
+        box = cell.bounding_box()
+        assert box, "no clickable cell"
+        tab.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tab.wait_for_url("**/errors", timeout=60_000)
+        tab.get_by_text("Confusion cell").first.wait_for(timeout=60_000)
+        _idle(tab)
+        box = tab.locator('[data-testid="stSelectbox"]').filter(has_text="Confusion cell").first
+        chosen = box.inner_text() + " " + " ".join(i.input_value() for i in box.locator("input").all())
+        assert "truth" in chosen and "answered" in chosen, chosen
+        evaluation = tab.locator('[data-testid="stSelectbox"]').filter(has_text="Evaluation").first
+        assert "ev-1" in evaluation.inner_text() + " ".join(i.input_value() for i in evaluation.locator("input").all())
     finally:
         tab.close()

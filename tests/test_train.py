@@ -359,13 +359,17 @@ def test_torchrun_two_cpu_processes(workspace: Path) -> None:
     a = load_file(str(run_dir / "adapter_model.safetensors"))
     b = load_file(str(runs_dir / "one" / "adapter_model.safetensors"))
     assert a.keys() == b.keys()
+    for key in a:  # B starts at zero, so the first step leaves every A as initialised (same seed)
+        if "lora_A" in key:
+            assert (a[key] == b[key]).all(), key
     moved = differ = total = 0
-    for key in a:
-        moved += int((a[key] != 0).sum()) if "lora_B" in key else 0
+    for key in (k for k in a if "lora_B" in k):
+        moved += int((a[key] != 0).sum())
         differ += int(((a[key] - b[key]).abs() > 1e-6).sum())
         total += a[key].numel()
-    assert moved > 0, "one step must move the LoRA B matrices away from zero"
-    # Adam's first step is about lr * sign(gradient): a few entries whose gradient is ~0 may round
-    # either way, but the same batch must give (almost) every weight the same value.
-    assert differ <= 0.001 * total, f"{differ} of {total} adapter weights differ from the single-process run"
+    assert moved > 0.9 * total, "one step must move the LoRA B matrices away from zero"
+    # Adam's first step is about lr * sign(gradient): entries whose gradient is ~0 can round either
+    # way (the all-reduce sums in another order; measured: 851 of 230,400), while another batch
+    # would flip the sign of a large share of them. The same global batch: (almost) all equal.
+    assert differ <= 0.01 * total, f"{differ} of {total} LoRA B weights differ from the single-process run"
     print(f"\ntorchrun 2 x CPU, 1 step: {elapsed:.0f} s wall")

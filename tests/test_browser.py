@@ -175,14 +175,46 @@ def test_enter_in_a_number_field_starts_nothing(app_url, browser) -> None:
         tab.close()
 
 
-def test_train_live_loss_reattach_and_cancel(app_url, browser) -> None:
-    """Start a short run on the embedded model, see its live loss, reload (re-attach), cancel it and
-    see "cancelled" (the library's word for the run and its job)."""
+def tiny_base_model(folder: Path, texts: list[str]) -> Path:
+    """A 2-layer random Llama with a word-level tokenizer over `texts` and a plain chat template,
+    saved as a local base model: training starts in seconds and a step takes a fraction of one,
+    so the journey tests the dashboard, not SmolLM2's speed."""
+    import re
+
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    words = sorted({w for t in texts for w in re.findall(r"\w+|[^\w\s]", t)})
+    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(words)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
+    tokenizer.chat_template = ("{% for m in messages %}{{ m['role'] }} : {{ m['content'] }} \n{% endfor %}"
+                               "{% if add_generation_prompt %}assistant : {% endif %}")
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                                         pad_token_id=0, eos_token_id=1, bos_token_id=1))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_train_live_loss_reattach_and_cancel(app_url, browser, tmp_path: Path) -> None:
+    """Start a run from the form (a tiny local base model), see its live loss, reload (re-attach),
+    cancel it and see "cancelled" (the library's word for the run and its job)."""
+    import json
+
     url, results = app_url
+    curriculum = results.parent / "data" / "mini" / "curriculum.jsonl"
+    texts = [r["prompt"] + " " + r["completion"] for r in map(json.loads, curriculum.read_text().splitlines())]
+    base = tiny_base_model(tmp_path / "tiny-base", texts)
     before = set(_jobs(results))
     tab = _open(browser, f"{url}/train", "Start training")
     try:
-        tab.get_by_role("spinbutton", name="Max steps (0 = all epochs)").fill("200")
+        tab.get_by_role("textbox", name="Base model").fill(str(base))
+        tab.get_by_role("spinbutton", name="Max steps (0 = all epochs)").fill("100000")
         tab.get_by_role("button", name="Start training").click()
         tab.get_by_text("Training queued").first.wait_for(timeout=60_000)
         # The job is refused a second time while it runs: no duplicate.
@@ -190,15 +222,29 @@ def test_train_live_loss_reattach_and_cancel(app_url, browser) -> None:
         tab.get_by_text("identical job").first.wait_for(timeout=30_000)
         assert len(set(_jobs(results)) - before) == 1
         # Live loss: the progress text names a step and its loss once the first step is logged.
-        tab.get_by_text("loss", exact=False).filter(has_text="step").first.wait_for(timeout=180_000)
+        live = tab.get_by_text("tokens/s", exact=False).filter(has_text="loss")
+        live.first.wait_for(timeout=180_000)
+        first = live.first.inner_text()
+        assert "step" in first and "loss" in first, first
         tab.reload(wait_until="domcontentloaded")
-        progress = tab.locator('[data-testid="stProgress"]').filter(has_text="step").first
-        progress.wait_for(timeout=60_000)  # re-attached: the same run's progress after a reload
+        try:
+            live.first.wait_for(timeout=60_000)  # re-attached: the same run's progress after a reload
+        except Exception:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(SCREENSHOTS / "train-reattach-failed.png"), full_page=True)
+            raise
         tab.get_by_role("button", name="Cancel").first.click()
-        tab.get_by_text("cancelled").first.wait_for(timeout=60_000)
+        try:
+            # The run's state in words, as physlab.jobs reports it (never "failed" for a cancel).
+            tab.locator("p").filter(has_text="Latest run").filter(has_text="cancelled").first.wait_for(timeout=90_000)
+        except Exception:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(SCREENSHOTS / "train-cancel-failed.png"), full_page=True)
+            raise
         (job,) = set(_jobs(results)) - before
-        import json
-
+        deadline = time.time() + 30
+        while json.loads((job / "status.json").read_text())["state"] != "cancelled" and time.time() < deadline:
+            time.sleep(0.5)
         assert json.loads((job / "status.json").read_text())["state"] == "cancelled"
     finally:
         from physlab.jobs import Job

@@ -29,7 +29,7 @@ def free_port() -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pages", default="overview,scenarios,results,errors")
+    ap.add_argument("--pages", default="overview,scenarios,results,errors,compare,predict")
     ap.add_argument("--out", default="docs/screenshots")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright

@@ -27,6 +27,25 @@ BASE = {
 }
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _scan_components_once():
+    """AppTest scans every installed distribution's metadata for Streamlit components at each
+    AppTest (hundreds of packages, ~1 s of CPU): scan once and reuse the answer in this module."""
+    from streamlit.components.v2 import manifest_scanner
+
+    real = manifest_scanner.scan_component_manifests
+    found: list = []
+
+    def once(*args, **kwargs):
+        if not found:
+            found.append(real(*args, **kwargs))
+        return found[0]
+
+    manifest_scanner.scan_component_manifests = once
+    yield
+    manifest_scanner.scan_component_manifests = real
+
+
 def _variant(i: int) -> dict:
     """Six scenarios with different labels: success, slipping, crushing, tipping on a tray, sloshing, dropping."""
     p = json.loads(json.dumps(BASE))

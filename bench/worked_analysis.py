@@ -1,0 +1,85 @@
+"""Where a worked student goes wrong: its evaluation records, line by line against physics.
+
+    .venv/bin/python bench/worked_analysis.py worked-standard-test [--model run:<id>]
+
+Prints, for each worked model of the evaluation:
+- accuracy on scenarios whose derivation has no reasoning error vs the others (if the first is
+  ~100%, the verdict logic is learned and the errors come from writing the lines);
+- the reasoning-error categories with counts;
+- per check (phase and mode): how often the student wrote it when the teacher did, and how
+  often the formula's structure was the teacher's (unit conversions are part of the structure);
+- copied numbers exact, and the calculator's r against the true r on the lines that match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("eval_id")
+    parser.add_argument("--model", default=None, help="one model spec (default: every worked model)")
+    args = parser.parse_args(argv)
+
+    from physlab import fileio
+
+    path = fileio.results_dir() / "evaluations" / args.eval_id / "records.jsonl"
+    records = [r for r in fileio.read_jsonl(path) if "reasoning_errors" in r]
+    models = sorted({r["model"] for r in records}) if args.model is None else [args.model]
+    for model in models:
+        rows = [r for r in records if r["model"] == model]
+        if not rows:
+            continue
+        clean = [r for r in rows if not r["reasoning_errors"]]
+        dirty = [r for r in rows if r["reasoning_errors"]]
+
+        def acc(rs: list[dict], key: str) -> str:
+            vals = [r["correct"][key] for r in rs if r["correct"][key] is not None]
+            return f"{sum(vals) / len(vals):.1%} ({sum(vals)}/{len(vals)})" if vals else "-"
+
+        print(f"\n{model}: {len(rows)} scenarios of {args.eval_id}")
+        print(f"  derivation without error: {len(clean)}/{len(rows)} ({len(clean) / len(rows):.1%})")
+        print(f"    binary {acc(clean, 'binary')}, 8-way {acc(clean, 'eight_way')}")
+        print(f"  derivation with an error: binary {acc(dirty, 'binary')}, 8-way {acc(dirty, 'eight_way')}")
+        cats = Counter(c for r in rows for c in r["reasoning_errors"])
+        print("  reasoning errors (scenarios): " + ", ".join(f"{k} {v}" for k, v in cats.most_common()))
+        written, structure = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
+        ratio_errors = []
+        for r in rows:
+            teacher = [t.split(":")[0] for t in r["teacher_derivation"]]
+            student = [f"{d['phase']} {d['mode']}" for d in r["derivation"] if d["phase"]]
+            for check in teacher:
+                written[check][1] += 1
+                written[check][0] += int(check in student)
+            for d in r["derivation"]:
+                if d["phase"] and d["true_ratio"] is not None:
+                    key = f"{d['phase']} {d['mode']}"
+                    structure[key][1] += 1
+                    structure[key][0] += int("wrong_formula" not in d["errors"])
+                    if d["value"] is not None and d["true_ratio"] > 1e-3 and not d["errors"]:
+                        ratio_errors.append(abs(d["value"] / d["true_ratio"] - 1))
+        print("  check                       written when the teacher writes it   teacher's formula structure")
+        for key in sorted(written, key=lambda k: -written[k][1]):
+            w, s = written[key], structure.get(key, [0, 0])
+            print(f"  {key:<27} {w[0]:>5}/{w[1]:<5} {w[0] / w[1]:>6.1%}" +
+                  (f"{'':>22}{s[0]:>5}/{s[1]:<5} {s[0] / s[1]:>6.1%}" if s[1] else ""))
+        exact = sum(r["copied"]["exact"] for r in rows)
+        total = sum(r["copied"]["total"] for r in rows)
+        print(f"  copied numbers exact: {exact}/{total} ({exact / max(total, 1):.2%}) of the slots in lines "
+              f"with the teacher's structure")
+        if ratio_errors:
+            ratio_errors.sort()
+            print(f"  calculator r vs true r on error-free lines: median {ratio_errors[len(ratio_errors) // 2]:.2%}, "
+                  f"max {ratio_errors[-1]:.2%} relative")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
               f"with the teacher's structure")
         if ratio_errors:
             ratio_errors.sort()
-            print(f"  calculator r vs true r on error-free lines: median {ratio_errors[len(ratio_errors) // 2]:.2%}, "
+            print(f"  the value after = (the calculator's, or the student's own without it) vs true r on error-free lines: median {ratio_errors[len(ratio_errors) // 2]:.2%}, "
                   f"max {ratio_errors[-1]:.2%} relative")
     return 0
 

@@ -272,12 +272,12 @@ def test_results_switching_evaluations_keeps_the_student(app_url, browser) -> No
     url, _ = app_url
     tab = _open(browser, f"{url}/results", "Confusion")
     try:
+        models = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").first
         _select(tab, "Evaluation", "ev-1")
-        models = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").first
-        assert models.locator('[aria-label="run:run-a"]').count() == 1
+        models.locator('[aria-label="run:run-a"]').first.wait_for(timeout=60_000)
         _select(tab, "Evaluation", "ev-worked")
-        models = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").first
-        assert models.locator('[aria-label="run:worked-a"]').count() == 1
+        models.locator('[aria-label="run:worked-a"]').first.wait_for(timeout=60_000)  # the new evaluation's student
+        _idle(tab)
         assert tab.get_by_text("No training run among these models").count() == 0
     finally:
         tab.close()
@@ -289,8 +289,13 @@ def test_predict_shows_both_answers_labelled(app_url, browser) -> None:
     try:
         _only(tab, "Models to ask", "majority")
         tab.get_by_role("button", name="Ask the models").click()
-        tab.get_by_text("Written answer").first.wait_for(timeout=60_000)
-        tab.get_by_text("Scored answer").first.wait_for(timeout=30_000)
+        try:
+            tab.get_by_text("Written answer").first.wait_for(timeout=90_000)
+            tab.get_by_text("Scored answer").first.wait_for(timeout=60_000)
+        except Exception:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(SCREENSHOTS / "predict-failed.png"), full_page=True)
+            raise
         assert tab.get_by_text("greedy text, parsed", exact=False).count() >= 1
     finally:
         tab.close()

@@ -167,6 +167,8 @@ if stored and stored["text"] == description:
                 marks = [rio.line_marks(line) for line in generated["derivation"]]
                 st.dataframe([{k: v for k, v in m.items() if k != "ok"} for m in marks], hide_index=True,
                              width="stretch")
+                for note in generated.get("assumed") or []:
+                    st.warning(note)
                 right = sum(m["ok"] for m in marks)
                 st.caption(f"{right} of {len(marks)} lines right: the right check, the description's numbers, the "
                            "calculator's r against the true r, and a verdict that follows from it.")

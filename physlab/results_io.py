@@ -892,7 +892,8 @@ def line_marks(line: dict[str, Any]) -> dict[str, Any]:
     return {
         "line": line.get("text", ""),
         "check": "—" if line.get("phase") is None and line.get("mode") is None
-                 else ("✓ physics checks this" if line.get("check_ok") else "✗ not a check physics makes here"),
+                 else ("— free text: no physics to compare" if line.get("check_ok", False) is None
+                       else "✓ physics checks this" if line.get("check_ok") else "✗ not a check physics makes here"),
         "numbers": ("—" if not numbers else
                     "✓ all copied exactly" if not wrong_numbers else
                     "✗ " + "; ".join(f"{n.get('slot')}: {n.get('copied')} (description {n.get('expected')})"

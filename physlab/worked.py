@@ -544,9 +544,12 @@ def read_derivation(text: str, description: str) -> dict[str, Any]:
     stated = numbers_in_text(description)
     derivation, assumed = [], []
     for line in read_lines(text):
+        # The evaluation records' shape (diagnose), with what free text allows: no physics to
+        # compare with (check_ok and true_ratio None); a number is "exact" when the text states it.
         entry: dict[str, Any] = {"text": line.text, "phase": PHASE_WORDS.get(line.phase) if line.phase else None,
                                  "mode": line.mode, "formula": line.formula, "value": line.value,
-                                 "verdict": line.verdict, "valid": False, "numbers": []}
+                                 "verdict": line.verdict, "valid": False, "numbers": [], "check_ok": None,
+                                 "true_ratio": None, "errors": [] if line.parsed else ["unparsable_line"]}
         if line.parsed:
             result = calculator.evaluate(line.formula or "")
             entry["valid"] = result.ok
@@ -554,8 +557,9 @@ def read_derivation(text: str, description: str) -> dict[str, Any]:
                                   _named_arguments(line.formula or ""), strict=False):
                 in_text = any(_same_number(value, s) for s in stated)
                 constant = value in FORMULA_CONSTANTS
-                entry["numbers"].append({"copied": value, "in_text": in_text, "constant": constant,
-                                         "argument": arg})
+                entry["numbers"].append({"slot": arg or ("constant" if constant else "number"), "copied": value,
+                                         "expected": value if in_text else None, "exact": in_text or constant,
+                                         "in_text": in_text, "constant": constant, "argument": arg})
                 if not in_text and not constant:
                     where = f"{entry['phase']} {line.mode}"
                     what = f" as {arg}" if arg else ""

@@ -48,3 +48,21 @@ def test_the_text_states_what_the_worked_teacher_needs(case: dict) -> None:
             assert any(abs(value - s * k) <= 1e-9 * max(1.0, abs(value)) for s in stated
                        for k in (1, 10, 100, 1000, 0.1, 0.01, 0.001)), (case["id"], slot, value)
     assert not find_leaks(case["text"])
+
+
+def test_predict_file_keeps_the_users_own_label(tmp_path, monkeypatch) -> None:
+    """`physlab predict --file` on the fixture: every line answered, and the fixture's own
+    "label" (the truth) is kept as given_label beside the model's label."""
+    from physlab.cli import main
+    from physlab.scenarios import write_preset
+
+    monkeypatch.setenv("PHYSLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PHYSLAB_RESULTS_DIR", str(tmp_path / "results"))
+    write_preset("seed", out=tmp_path / "data" / "seed")
+    out = tmp_path / "answers.jsonl"
+    fixture = Path(__file__).parent / "fixtures" / "handwritten.jsonl"
+    assert main(["predict", "--model", "majority", "--preset", "seed", "--file", str(fixture), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [c["id"] for c in CASES]
+    assert [r["given_label"] for r in rows] == [c["label"] for c in CASES]
+    assert all(r["label"] == rows[0]["label"] and r["error"] is None for r in rows)

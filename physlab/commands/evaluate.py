@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pr.add_argument("--model", required=True, help="a model spec: base, run:<id>, ollama:<name>, hf:<id>, ...")
     source = pr.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", help="one description")
-    source.add_argument("--file", help='a JSONL file, one {"text": ...} per line')
+    source.add_argument("--file", help='a JSONL file, one {"text": ...} per line; other fields are kept (one an answer field would overwrite, e.g. "label", as given_label)')
     pr.add_argument("--out", help="with --file: write JSONL here (default: standard output)")
     pr.add_argument("--mode", default="generate", choices=MODE_CHOICES)
     pr.add_argument("--preset", default=None, help="training data for 'fewshot' and 'majority'")
@@ -168,7 +168,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
             answer = next(answers)
             if answer.get("error"):
                 answer = {**answer, "error": f"{args.file}:{row['line']}: {answer['error']}"}
-            out = {**row, "text": answer["text"], **{k: answer[k] for k in added}}
+            # A field of the input line that an answer field would overwrite (a "label" the user
+            # keeps beside the text, say) is kept as given_<field>.
+            given = {f"given_{k}": row[k] for k in added if k in row}
+            worked = {k: answer[k] for k in ("derivation", "assumed") if k in answer}
+            out = {**row, **given, "text": answer["text"], **{k: answer[k] for k in added}, **worked}
         errors += bool(out.get("error"))
         lines.append(json.dumps(out))
     if args.out:
@@ -189,7 +193,11 @@ def _human(answer: dict) -> str:
     lines = [f"decision: {decision}"]
     if answer.get("mode"):
         lines.append(f"failure mode: {answer['mode']}")
-    if answer.get("reasoning"):
+    if answer.get("derivation"):  # a worked student: its lines, with the calculator's values
+        lines.append("derivation:")
+        lines += [f"  {d['text']}" for d in answer["derivation"]]
+        lines += [f"note: {note}" for note in answer.get("assumed") or []]
+    elif answer.get("reasoning"):
         lines.append(f"reasoning: {answer['reasoning']}")
     probs = answer.get("probabilities")
     if probs:

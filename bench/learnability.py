@@ -37,6 +37,7 @@ from physlab import datasets_io, prompts  # noqa: E402
 from physlab.fileio import write_jsonl_atomic  # noqa: E402
 from physlab.probes import HINTS, hint_sentence  # noqa: E402
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="standard", help="source preset under --data-dir (default: standard)")

@@ -14,7 +14,6 @@ Prints, for each worked model of the evaluation:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path

@@ -18,11 +18,12 @@ if not presets:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _model_choices() -> list[str]:
+def _model_choices(runs_folder: str, runs_stamp: float) -> list[str]:
+    # Keyed on the runs folder and its mtime: a new run (or another results folder) shows at once.
     return launch.model_choices()
 
 
-choices = _model_choices()
+choices = _model_choices(str(rio.runs_dir()), rio.tree_mtime(rio.runs_dir()))
 if not any(c.startswith("ollama:") for c in choices):
     st.caption("No Ollama server answered at OLLAMA_HOST (default http://127.0.0.1:11434): only local models are offered.")
 students = [c for c in choices if c.startswith("run:")]  # the most meaningful run first (not the newest smoke run)

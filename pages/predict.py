@@ -15,7 +15,8 @@ st.title("Predict")
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _model_choices() -> list[str]:
+def _model_choices(runs_folder: str, runs_stamp: float) -> list[str]:
+    # Keyed on the runs folder and its mtime: a new run (or another results folder) shows at once.
     return launch.model_choices()
 
 
@@ -75,7 +76,7 @@ else:
     st.caption("Free text has no parameters, so there is no physics truth here: pick a dataset scenario for that.")
 
 st.subheader("Models")
-choices = _model_choices()
+choices = _model_choices(str(rio.runs_dir()), rio.tree_mtime(rio.runs_dir()))
 models = st.multiselect("Models to ask", choices, default=[c for c in choices if c == "base"], key="pred_models",
                         help="base = the embedded model zero-shot; run:<id> = a LoRA student; ollama:<name> when a server answers")
 with_reasoning = st.checkbox("Also generate a written answer with reasoning (slower)", value=True, key="pred_reason")

@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from physlab.fileio import data_dir, results_dir  # noqa: F401  (the pages use them from here)
+from physlab.fileio import (  # noqa: F401  (the pages use them from here)
+    data_dir,
+    evaluations_dir,
+    jobs_dir,
+    read_jsonl,
+    results_dir,
+    runs_dir,
+)
 
 SPLITS = ("train", "test", "ood", "boundary")
 # Job / run states as physlab.jobs writes them; "unknown" when a folder has no status file yet.
@@ -30,18 +37,6 @@ LABELS_FILE = "labels.json"  # a run's name and tags, written by the dashboard (
 
 
 # --------------------------------------------------------------------------- folders
-
-
-def runs_dir() -> Path:
-    return results_dir() / "runs"
-
-
-def evaluations_dir() -> Path:
-    return results_dir() / "evaluations"
-
-
-def jobs_dir() -> Path:
-    return results_dir() / "jobs"
 
 
 def mtime(path: Path) -> float:
@@ -69,24 +64,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Lines of a JSONL file; a torn last line (a writer mid-append) is skipped, not fatal."""
-    rows: list[dict[str, Any]] = []
-    try:
-        text = path.read_text()
-    except OSError:
-        return rows
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
 
 
 # --------------------------------------------------------------------------- datasets

@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from physlab import physics, prompts
+from physlab import fileio, physics, prompts
 from physlab.describe import fmt_accel, fmt_cm, fmt_mm, fmt_number
-from physlab import fileio
 from physlab.fileio import check_out_path, read_jsonl, sha256_file, write_derived, write_jsonl_atomic
 from physlab.physics import Assessment, Check
 from physlab.schema import Scenario, parse_scenario

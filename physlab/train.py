@@ -36,8 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from physlab import jobs
-from physlab import fileio
+from physlab import fileio, jobs
 from physlab.fileio import write_json_atomic
 from physlab.models import (
     PRECISIONS,

@@ -531,9 +531,9 @@ def _named_arguments(formula: str) -> list[str | None]:
                 if isinstance(sub, ast.Constant) and isinstance(sub.value, int | float):
                     names.append((sub.col_offset, node.arg))
     named = dict(names)
-    literals = sorted((n.col_offset for n in ast.walk(tree)
+    literals = sorted(n.col_offset for n in ast.walk(tree)
                        if isinstance(n, ast.Constant) and isinstance(n.value, int | float)
-                       and not isinstance(n.value, bool)))
+                       and not isinstance(n.value, bool))
     return [named.get(offset) for offset in literals]
 
 

@@ -144,8 +144,8 @@ def test_evaluate_refuses_out_of_range_numbers(seed_data: Path, flag, value, wor
                                          (("gripper", "grip_force_n"), "40"), (("object", "open_top"), 1),
                                          (("motion", "speed_mps"), float("nan"))])
 def test_scenario_numbers_and_flags_are_strictly_typed(path, value) -> None:
-    from physlab.schema import parse_scenario
     from physlab.scenarios import generate
+    from physlab.schema import parse_scenario
 
     data = json.loads(json.dumps(generate("seed", 0)["test"][0]["params"]))
     data[path[0]][path[1]] = value
@@ -222,9 +222,8 @@ def test_one_atomic_writer_and_one_torn_line_reader() -> None:
     assert sorted(writers) == ["datasets_io.py", "fileio.py"], writers  # datasets_io: several files moved together
     assert "write_temp(" in sources["datasets_io.py"]
     # Lenient JSONL reading (skip a torn line) lives in fileio.read_jsonl; the others delegate.
-    # results_io.py (the dashboard's reader, owned with the pages) is listed in the issue-14 note.
     lenient = [n for n, s in sources.items() if re.search(r"json\.loads\(line\)\s*\n\s*except[^\n]*:\n\s+continue", s)
-               and n not in ("fileio.py", "results_io.py")]
+               and n != "fileio.py"]
     assert lenient == [], lenient
 
 

@@ -9,8 +9,8 @@ import random
 import pytest
 
 from physlab import calculator, physics, toolgen, worked
-from physlab.schema import parse_scenario
 from physlab.scenarios import generate
+from physlab.schema import parse_scenario
 
 
 @pytest.fixture(scope="module")

@@ -181,7 +181,9 @@ def test_no_leak_words_and_compact(scenario: Scenario, seed: int, wording: str) 
     for leak in LEAK_WORDS:
         if " " not in leak:
             assert not any(w.startswith(leak) for w in words), (leak, text)
-    assert 30 <= len(text.split()) <= (160 if wording == "train" else 180), (len(text.split()), text)
+    # A scenario that needs every sentence (grasped, open and filled, on an incline, ...) in a
+    # long phrasing reaches ~165 words; most are 60-130.
+    assert 30 <= len(text.split()) <= (170 if wording == "train" else 190), (len(text.split()), text)
 
 
 @SETTINGS

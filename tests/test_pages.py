@@ -501,9 +501,10 @@ def test_predict_with_the_embedded_model_answers_and_sweeps(full_workspace) -> N
     at.button(key="pred_ask").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    assert any(m.value.startswith("answer: **") for m in at.markdown)
+    assert any(m.value.startswith("**Scored answer** (the most likely of the 8 canonical answers): **")
+               for m in at.markdown)
     figures = [json.loads(c.proto.spec) for c in charts_of(at)]
-    probs = next(f for f in figures if "Probability per answer" in str(f["layout"]["title"]))
+    probs = next(f for f in figures if "probability per answer" in str(f["layout"]["title"]).lower())
     assert sum(probs["data"][0]["y"]) == pytest.approx(1.0, abs=1e-3)
     at.number_input(key="pred_points").set_value(3)
     at.button(key="pred_sweep").click().run()

@@ -635,6 +635,26 @@ class DummyBackend(Backend):
         return [self.probabilities(p) for p in prompts]
 
 
+class RecordBackend(Backend):
+    """A reference that answers dataset records, not text (classical learners read the exact
+    parameters, a probe appends a hint built from them): evaluate calls score_records /
+    generate_records; free text is refused with a clear message."""
+
+    reads_params = True
+
+    def score_records(self, records: list[dict]) -> list[dict[str, float]]:
+        raise NotImplementedError
+
+    def generate_records(self, records: list[dict], max_new_tokens: int = 64) -> list[str]:
+        raise NotImplementedError
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
+        raise BackendError(f"{self.name} answers a dataset scenario from its structured parameters, not text: "
+                           "use it in `physlab evaluate`, not on free text")
+
+    score = generate
+
+
 class WorkedBackend(TransformersBackend):
     """A student trained on the worked format (physlab.worked): it writes one formula line per
     physics check, and generation pauses at each `=` for the calculator's value

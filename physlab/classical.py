@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from physlab.backends import Backend, BackendError
+from physlab.backends import BackendError, RecordBackend
 from physlab.labels import LABELS
 
 LEARNERS = ("logreg", "gbt")
@@ -52,12 +52,10 @@ def features(params: dict[str, Any]) -> list[float]:
     return [float(x) for x in row]
 
 
-class ClassicalBackend(Backend):
+class ClassicalBackend(RecordBackend):
     """A fitted scikit-learn classifier answering dataset records (see the module doc)."""
 
     supports_score = True
-    answer_format = "answer"
-    reads_params = True  # evaluate hands it records, not prompts
 
     def __init__(self, learner: str, train_records: Sequence[dict], seed: int = 0) -> None:
         if learner not in LEARNERS:
@@ -82,11 +80,6 @@ class ClassicalBackend(Backend):
         self.model.fit(x, y)
         self.classes = [str(c) for c in self.model.classes_]
 
-    def build_prompt(self, description: str) -> str:
-        from physlab.prompts import build_prompt
-
-        return build_prompt(description)
-
     def answer_settings(self) -> dict[str, Any]:
         return {"answer_format": "answer", "reads": "structured parameters"}
 
@@ -104,20 +97,6 @@ class ClassicalBackend(Backend):
         return self.probabilities(records)
 
     def generate_records(self, records: Sequence[dict], max_new_tokens: int = 64) -> list[str]:
-        from physlab.prompts import format_answer
+        from physlab.evaluate import answer_from_probabilities  # the same decision-then-mode rule
 
-        answers = []
-        for probs in self.probabilities(records):
-            p_fail = 1.0 - probs["success"]
-            label = max((lab for lab in probs if lab != "success"), key=probs.get) if p_fail >= 0.5 else "success"
-            answers.append(format_answer(label))
-        return answers
-
-    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
-        raise BackendError(f"{self.name} reads a scenario's structured parameters, not text: "
-                           "use it in `physlab evaluate`, not on free text")
-
-    score = generate
-
-    def prepare(self, prompts: list[str]) -> None:
-        return None
+        return [answer_from_probabilities(probs)[0] for probs in self.probabilities(records)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from physlab import physics
+from physlab.backends import RecordBackend
 
 HINTS = ("ratios", "quantities")
 
@@ -38,11 +39,8 @@ def with_hint(record: dict, hint: str) -> str:
     return f"{record['description']} {hint_sentence(record, hint)}"
 
 
-class ProbeBackend:
+class ProbeBackend(RecordBackend):
     """A run trained on a probe preset, asked about dataset records with the hint appended."""
-
-    reads_params = True
-    answer_format = "answer"
 
     def __init__(self, inner: Any, hint: str, name: str) -> None:
         if hint not in HINTS:
@@ -64,12 +62,3 @@ class ProbeBackend:
 
     def generate_records(self, records: list[dict], max_new_tokens: int = 64) -> list[str]:
         return self.inner.generate(self._prompts(records), max_new_tokens=max_new_tokens)
-
-    def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
-        raise ValueError(f"{self.name} needs the scenario's parameters to write its hint: use it in "
-                         "`physlab evaluate`, not on free text")
-
-    score = generate
-
-    def prepare(self, prompts: list[str]) -> None:
-        return None

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from physlab import calculator, physics
+from physlab.describe import fmt_number
 from physlab.physics import TIE_ORDER, Check
 from physlab.schema import Scenario
 
@@ -59,8 +60,6 @@ _LINE_START_RE = re.compile(r"^\s*(?:grasp|lift|transport|place)\b")
 
 
 def _n(x: float) -> str:
-    from physlab.describe import fmt_number
-
     return fmt_number(x)
 
 

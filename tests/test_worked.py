@@ -4,7 +4,6 @@ tool-paused generation."""
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
@@ -381,4 +380,3 @@ def test_worked_curriculum_rows(tmp_path) -> None:
     from physlab.train import curriculum_format
 
     assert curriculum_format(path) == "worked"
-    random.Random(0)

@@ -7,6 +7,11 @@ eval or exec. Anything else (a name, an attribute, a string, a subscript, a call
 unknown, a number too large, a division by zero) makes the line *invalid*: `evaluate` returns
 a `Result` with `ok=False` and the reason, and never raises.
 
+Units: a number may carry its unit in square brackets, exactly as the description wrote it:
+`350[g]` is 0.35 (kg), `8[cm]` is 0.08 (m), `115[ms]` is 0.115 (s), `84[%]` is 0.84. The
+calculator converts to SI (`UNITS`), so the student copies a quantity with its unit and never
+decides a conversion itself. An unknown unit makes the line invalid.
+
 Angles are in DEGREES (sin, cos, tan take degrees; asin, acos, atan return degrees), because
 descriptions give slopes in degrees.
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -93,6 +99,44 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
 VARIADIC = {"min": min, "max": max}
 CONSTANTS = {"pi": math.pi, "g": physics.G}
 
+# Units a bracket may hold -> (key, factor to SI). Keys name the unit in `structure`, so
+# "m/s²" and "m/s^2" are one unit. Slopes stay in degrees (the trig functions take degrees).
+_UNIT_GROUPS: tuple[tuple[str, float, tuple[str, ...]], ...] = (
+    ("mg", 1e-6, ("mg", "milligram", "milligrams")),
+    ("g", 1e-3, ("g", "gram", "grams", "gr")),
+    ("kg", 1.0, ("kg", "kilogram", "kilograms", "kgs")),
+    ("mm", 1e-3, ("mm", "millimetre", "millimetres", "millimeter", "millimeters")),
+    ("cm", 1e-2, ("cm", "centimetre", "centimetres", "centimeter", "centimeters")),
+    ("m", 1.0, ("m", "metre", "metres", "meter", "meters")),
+    ("in", 0.0254, ("in", "inch", "inches")),
+    ("N", 1.0, ("N", "newton", "newtons")),
+    ("kN", 1e3, ("kN",)),
+    ("s", 1.0, ("s", "sec", "secs", "second", "seconds")),
+    ("ms", 1e-3, ("ms", "millisecond", "milliseconds")),
+    ("mps", 1.0, ("m/s",)),
+    ("cmps", 1e-2, ("cm/s",)),
+    ("mmps", 1e-3, ("mm/s",)),
+    ("mps2", 1.0, ("m/s²", "m/s^2", "m/s2", "m/s/s")),
+    ("pct", 1e-2, ("%", "percent")),
+    ("deg", 1.0, ("°", "deg", "degree", "degrees")),
+)
+UNITS: dict[str, tuple[str, float]] = {alias: (key, factor) for key, factor, aliases in _UNIT_GROUPS
+                                       for alias in aliases}
+_UNIT_KEYS = {key: factor for key, factor, _ in _UNIT_GROUPS}
+_UNIT_CALL = "_U_"  # `350[g]` is parsed as the call _U_g(350)
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_UNIT_RE = re.compile(rf"(?<![\w.])({_NUMBER})\s*\[\s*([^\[\]]{{1,16}}?)\s*\]")
+
+
+def _units_to_calls(text: str) -> str:
+    def call(match: re.Match[str]) -> str:
+        unit = re.sub(r"\s+", "", match.group(2))
+        if unit not in UNITS:
+            raise CalculatorError(f"unknown unit {match.group(2)!r} (known: {', '.join(sorted(UNITS))})")
+        return f"{_UNIT_CALL}{UNITS[unit][0]}({match.group(1)})"
+
+    return _UNIT_RE.sub(call, text)
+
 _BINOPS: dict[type, Callable[[float, float], float]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
@@ -160,6 +204,13 @@ class _Evaluator:
         if not isinstance(node.func, ast.Name):
             raise CalculatorError("only named functions can be called")
         name = node.func.id
+        if name.startswith(_UNIT_CALL) and name[len(_UNIT_CALL):] in _UNIT_KEYS:
+            if node.keywords or len(node.args) != 1:
+                raise CalculatorError("a unit follows one number")
+            factor = _UNIT_KEYS[name[len(_UNIT_CALL):]]
+            value = self.visit(node.args[0])  # x / 1000 rather than x * 0.001: 350[g] is exactly 0.35
+            divisor = round(1 / factor)
+            return _check(value / divisor if factor < 1 and divisor * factor == 1 else value * factor)
         args = [self.visit(a) for a in node.args]
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise CalculatorError("no *args")
@@ -197,7 +248,7 @@ def parse(formula: str) -> ast.Expression:
     """The formula's syntax tree (`^` read as a power); CalculatorError when it is not a formula."""
     if not isinstance(formula, str):
         raise CalculatorError("a formula is text")
-    text = formula.strip().replace("^", "**").replace("×", "*").replace("÷", "/").replace("−", "-")
+    text = _units_to_calls(formula.strip()).replace("^", "**").replace("×", "*").replace("÷", "/").replace("−", "-")
     if not text:
         raise CalculatorError("empty formula")
     if len(text) > MAX_CHARS:
@@ -244,7 +295,8 @@ def structure(formula: str) -> str:
         def visit_Constant(self, node: ast.Constant) -> ast.AST:  # noqa: N802 (ast API)
             return ast.Name(id="#", ctx=ast.Load())
 
-    return ast.unparse(_Blank().visit(tree))
+    text = ast.unparse(_Blank().visit(tree))
+    return re.sub(rf"{_UNIT_CALL}(\w+)\(#\)", r"#[\1]", text)
 
 
 def format_value(value: float) -> str:

@@ -29,9 +29,11 @@ string, so a test can check that no train text contains one.
 Machine-readable quantities. `describe_with_quantities` also returns, for every physics
 quantity the text states, a SLOT name mapped to a Python arithmetic expression giving the
 value in SI units (slope in degrees), built only from the numbers as written in the text
-(thousands separators removed) plus unit-conversion arithmetic: "350 g" -> "350/1000",
-"radius 16 mm" -> diameter "2*(16/1000)", "8% grade" -> "atan(8/100)" (atan in degrees),
-"60 mm deep" in an "82 mm" tall container -> fill "(60/1000)/(82/1000)". `eval_expression`
+(thousands separators removed), each with its unit as written in square brackets, which
+physlab.calculator converts: "350 g" -> "350[g]", "radius 16 mm" -> diameter "2*16[mm]",
+"8% grade" -> "atan(8[%])" (atan in degrees), "60 mm deep" in an "82 mm" tall container ->
+fill "60[mm]/82[mm]". Forces (N) and accelerations (m/s²) are always written in SI and carry
+no bracket; neither do friction coefficients and slopes in degrees. `eval_expression`
 evaluates one. Slots (present exactly when the text states the quantity):
   mass (kg); width, depth, height (m; round objects: width = depth = diameter, plus
   `diameter`; a ball only gets `height` when it is not round, e.g. an egg); com_height (m);
@@ -431,15 +433,14 @@ class Described:
     quantities: dict[str, str]
 
 
-_EXPRESSION_RE = re.compile(r"^(?:[0-9.eE+\-*/() ]|atan)+$")
-
-
 def eval_expression(expression: str) -> float:
-    """Evaluate a quantity expression: numbers, + - * / ** ( ) and atan (in degrees)."""
-    if not _EXPRESSION_RE.match(expression):
-        raise ValueError(f"not a quantity expression: {expression!r}")
-    atan = lambda x: math.degrees(math.atan(x))  # noqa: E731
-    return float(eval(expression, {"__builtins__": {}}, {"atan": atan}))  # noqa: S307 (checked above)
+    """Evaluate a quantity expression with physlab.calculator (units in brackets, atan in degrees)."""
+    from physlab.calculator import evaluate
+
+    result = evaluate(expression)
+    if not result.ok:
+        raise ValueError(f"not a quantity expression: {expression!r} ({result.error})")
+    return result.value
 
 
 class _Writer:
@@ -492,9 +493,9 @@ class _Writer:
         grams = self.rng.random() < (0.45 if kg < 1 else 0.15)
         if grams:
             t, e = self.number(kg * 1000)
-            return Q(f"{t} g", {slot: f"{e}/1000"})
+            return Q(f"{t} g", {slot: f"{e}[g]"})
         t, e = self.number(kg)
-        return Q(f"{t} kg", {slot: e})
+        return Q(f"{t} kg", {slot: f"{e}[kg]"})
 
     def length_unit(self, metres: float) -> str:
         r = self.rng.random()
@@ -505,7 +506,7 @@ class _Writer:
     def length_in(self, metres: float, unit: str) -> tuple[str, str]:
         scale = {"mm": 1000, "cm": 100, "m": 1}[unit]
         t, e = self.number(metres * scale)
-        return t, (e if scale == 1 else f"{e}/{scale}")
+        return t, f"{e}[{unit}]"
 
     def length(self, metres: float, *slots: str, unit: str | None = None) -> Q:
         unit = unit or self.length_unit(metres)
@@ -524,20 +525,21 @@ class _Writer:
         r = self.rng.random()
         if s < 1 and r < 0.35:
             t, e = self.number(s * 1000)
-            return Q(f"{t} ms", {slot: f"{e}/1000"})
+            return Q(f"{t} ms", {slot: f"{e}[ms]"})
         t, e = self.number(s)
-        return Q(f"{t} {'seconds' if r > 0.9 else 's'}", {slot: e})
+        unit = "seconds" if r > 0.9 else "s"
+        return Q(f"{t} {unit}", {slot: f"{e}[{unit}]"})
 
     def speed(self, mps: float, slot: str) -> Q:
         r = self.rng.random()
         if mps > 0 and r < 0.2:
             t, e = self.number(mps * 1000)
-            return Q(f"{t} mm/s", {slot: f"{e}/1000"})
+            return Q(f"{t} mm/s", {slot: f"{e}[mm/s]"})
         if mps > 0 and r < 0.35:
             t, e = self.number(mps * 100)
-            return Q(f"{t} cm/s", {slot: f"{e}/100"})
+            return Q(f"{t} cm/s", {slot: f"{e}[cm/s]"})
         t, e = self.number(mps)
-        return Q(f"{t} m/s", {slot: e})
+        return Q(f"{t} m/s", {slot: f"{e}[m/s]"})
 
     def plain(self, x: float, slot: str) -> Q:
         t, e = self.number(x)
@@ -558,10 +560,10 @@ class _Writer:
             return self.say(_SLOPE_DEG, t=Q(t, {"slope": e}))
         if r < 0.75:
             t, e = self.number(tangent * 100)
-            return self.say(_SLOPE_GRADE, t=Q(t, {"slope": f"atan({e}/100)"}))
+            return self.say(_SLOPE_GRADE, t=Q(t, {"slope": f"atan({e}[%])"}))
         run, unit = self.rng.choice([(100, "cm"), (50, "cm"), (1, "m"), (200, "mm"), (500, "mm"), (2, "m")])
         t, e = self.number(tangent * run)
-        return self.say(_SLOPE_RISE, r=Q(f"{t} {unit}", {"slope": f"atan({e}/{run})"}), run=f"{run} {unit}")
+        return self.say(_SLOPE_RISE, r=Q(f"{t} {unit}", {"slope": f"atan({e}[{unit}]/{run}[{unit}])"}), run=f"{run} {unit}")
 
 
 
@@ -588,7 +590,7 @@ def _size(scenario: Scenario, w: _Writer) -> Q:
     d_text, d_expr = w.length_in(diameter, unit)
     r_text, r_expr = w.length_in(diameter / 2, unit)
     dia = Q(f"{d_text} {unit}", {"width": d_expr, "depth": d_expr, "diameter": d_expr})
-    rad_expr = f"2*({r_expr})"
+    rad_expr = f"2*{r_expr}"
     rad = Q(f"{r_text} {unit}", {"width": rad_expr, "depth": rad_expr, "diameter": rad_expr})
     h = w.length(o.height_m, "height")
     if o.shape == "sphere":
@@ -649,9 +651,9 @@ def _object_sentences(scenario: Scenario, w: _Writer) -> list[str]:
         written_height = eval_expression(height_expr) if height_expr else scenario.object.height_m
         depth = w.length(fill * written_height, "_depth")
         depth_expr = depth.slots.pop("_depth")
-        fields = {"p": Q(p_text, {"fill": f"{p_expr}/100"}), "f": Q(f_text, {"fill": f_expr}),
-                  "depth": Q(depth.text, {"fill": f"({depth_expr})/({height_expr})"} if height_expr
-                             else {"fill": f"{p_expr}/100"})}
+        fields = {"p": Q(p_text, {"fill": f"{p_expr}[%]"}), "f": Q(f_text, {"fill": f_expr}),
+                  "depth": Q(depth.text, {"fill": f"{depth_expr}/{height_expr}"} if height_expr
+                             else {"fill": f"{p_expr}[%]"})}
         options = _FILL_PHRASE
         if not height_expr:  # no height written: percentages and fractions only
             options = Choices("fill.phrase", tuple(t for t in options.train if "{depth}" not in t),

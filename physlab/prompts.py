@@ -75,7 +75,7 @@ def build_prompt(description: str) -> str:
 # a calculator evaluates each one. A short instruction: the fine-tuned student learns the
 # format from its targets, and every prompt token is paid for in every training step.
 WORKED_INSTRUCTION = """Check each failure mode in time order (grasp, lift, transport, place).
-One line per check: phase mode: ratio formula with the scenario's numbers in SI units = value, then ok or FAILS (FAILS when above 1).
+One line per check: phase mode: ratio formula with the scenario's numbers, units in brackets as written (350[g]) = value, then ok or FAILS (FAILS when above 1).
 Then answer:
 YES or NO
 FAILURE_MODE: <mode or none>"""

@@ -506,7 +506,7 @@ def _load_partial(partial: Path, header: dict) -> dict[str, dict]:
 def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: str | Path | None = None,
                      out: str | Path | None = None, progress: bool = True,
                      stats: CurriculumStats | None = None, answers_only: bool = False,
-                     answer_format: str = "answer") -> Path:
+                     answer_format: str = "answer", rare_target: int = 0, max_variants: int = 2) -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
 
     answers_only: targets without the REASONING line (the decision and the mode get the whole
@@ -528,7 +528,8 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
     if not train_path.is_file():
         raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
     if answer_format == "worked":
-        return build_worked_curriculum(preset, data_dir=data_dir, out=out, progress=progress, stats=stats)
+        return build_worked_curriculum(preset, data_dir=data_dir, out=out, progress=progress, stats=stats,
+                                       rare_target=rare_target, max_variants=max_variants)
     if answer_format != "answer":
         raise ValueError(f"format: must be answer or worked (got {answer_format!r})")
     writer = teacher if isinstance(teacher, Teacher) else make_teacher(teacher)
@@ -582,50 +583,127 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
 
 
 
-def worked_examples(records: list[dict]) -> list[dict]:
-    """One worked example per train record (physlab.worked): formula lines, values, the answer.
+def _worked_example(record: dict, answer, variant: int = 0) -> dict:
+    example = {
+        "prompt": prompts.build_worked_prompt(record["description"]),
+        "completion": answer.text,
+        "segments": [[text, trained] for text, trained in answer.segments()],
+        "scenario_id": record["id"],
+        "label": record["label"],
+        "teacher": "physics",
+        "format": "worked",
+    }
+    if variant:
+        example["variant"] = variant
+    return example
+
+
+def rewrite_description(record: dict, variant: int) -> dict:
+    """The record with a new description of the same scenario: another draw of the train
+    wording (units, number styles, sentence order, synonyms; never a held-out template),
+    seeded by the record id and the variant number, so a rebuild writes the same text."""
+    import random
+
+    from physlab.describe import describe_with_quantities
+    from physlab.schema import parse_scenario
+
+    described = describe_with_quantities(parse_scenario(record["params"]),
+                                         random.Random(f"{record['id']}/variant {variant}"), "train")
+    return {**record, "description": described.text, "quantities": described.quantities}
+
+
+def rare_check_variants(answers: list, target: int, max_per_record: int) -> list[tuple[int, int]]:
+    """Which records to describe again, and how many times, so that every check (phase and
+    mode) appears in at least `target` worked targets where the records allow.
+
+    The rare checks (sloshing, collisions, the incline and rolling checks: 31 to 191 of 1,260
+    standard train targets) are the ones a one-epoch student never learns to write
+    (BENCHMARKS.md). Rarest check first, records taken in order, at most `max_per_record`
+    extra descriptions each. Returns [(record index, variant number)], variant numbers from 1.
+    """
+    from collections import Counter
+
+    checks = [{(line.phase, line.mode) for line in answer.lines} for answer in answers]
+    count = Counter(key for keys in checks for key in keys)
+    extra: Counter[int] = Counter()
+    out: list[tuple[int, int]] = []
+    for key, _ in sorted(count.items(), key=lambda kv: (kv[1], kv[0])):
+        holders = [i for i, keys in enumerate(checks) if key in keys]
+        while count[key] < target:
+            added = False
+            for i in holders:
+                if count[key] >= target:
+                    break
+                if extra[i] < max_per_record:
+                    extra[i] += 1
+                    out.append((i, extra[i]))
+                    count.update(checks[i])
+                    added = True
+            if not added:
+                break
+    return out
+
+
+def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int = 2) -> list[dict]:
+    """One worked example per train record (physlab.worked): formula lines, values, the answer;
+    then, when `rare_target` > 0, extra descriptions of the records holding rare checks
+    (`rare_check_variants`), interleaved after their originals' positions.
 
     The label read off the lines (from the description's rounded numbers) must equal the
     physics label; a record where rounding flips it would teach a wrong answer, so it fails
-    loudly (none does on the clear-margin splits: tests/test_worked.py).
+    loudly (none does on the clear-margin splits: tests/test_worked.py). A variant whose new
+    rounding would flip it is left out.
     """
     from physlab.worked import worked_answer
 
-    examples = []
+    examples, answers = [], []
     for record in records:
         answer = worked_answer(record)
         if answer.label != record["label"]:
             raise ValueError(f"{record['id']}: the worked lines give {answer.label}, physics says "
                              f"{record['label']} (the description's rounding flips it)")
-        examples.append({
-            "prompt": prompts.build_worked_prompt(record["description"]),
-            "completion": answer.text,
-            "segments": [[text, trained] for text, trained in answer.segments()],
-            "scenario_id": record["id"],
-            "label": record["label"],
-            "teacher": "physics",
-            "format": "worked",
-        })
-    return examples
+        answers.append(answer)
+        examples.append(_worked_example(record, answer))
+    if rare_target <= 0:
+        return examples
+    extra: dict[int, list[dict]] = {}
+    for index, variant in rare_check_variants(answers, rare_target, max_variants):
+        record = rewrite_description(records[index], variant)
+        answer = worked_answer(record)
+        if answer.label == record["label"]:
+            extra.setdefault(index, []).append(_worked_example(record, answer, variant))
+    return [example for i, original in enumerate(examples) for example in (original, *extra.get(i, ()))]
 
 
 def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out: str | Path | None = None,
-                            progress: bool = True, stats: CurriculumStats | None = None) -> Path:
-    """Write <data_dir>/<preset>/curriculum-worked.jsonl (or `out`): the worked format."""
+                            progress: bool = True, stats: CurriculumStats | None = None,
+                            rare_target: int = 0, max_variants: int = 2) -> Path:
+    """Write <data_dir>/<preset>/curriculum-worked.jsonl (or `out`): the worked format.
+
+    rare_target > 0 adds re-described copies of the records with rare checks until each check
+    appears `rare_target` times (at most `max_variants` copies per record; `worked_examples`)."""
     data_dir = Path(data_dir) if data_dir is not None else fileio.data_dir()
     train_path = data_dir / preset / "train.jsonl"
     if not train_path.is_file():
         raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
+    if rare_target < 0 or max_variants < 0:
+        raise ValueError(f"rare_target and max_variants: must be >= 0 (got {rare_target}, {max_variants})")
     out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
-    examples = worked_examples(_read_train(train_path))
+    examples = worked_examples(_read_train(train_path), rare_target=rare_target, max_variants=max_variants)
     if stats is not None:
         for example in examples:
             stats.total += 1
             stats.by_label[example["label"]] += 1
             stats.by_teacher["physics"] += 1
+    flags = f" --rare-target {rare_target} --max-variants {max_variants}" if rare_target else ""
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
-                  rebuild=f"physlab curriculum build --preset {preset} --format worked",
-                  extra={"preset": preset, "teacher": "physics", "format": "worked"})
+                  rebuild=f"physlab curriculum build --preset {preset} --format worked{flags}",
+                  extra={"preset": preset, "teacher": "physics", "format": "worked",
+                         "rare_target": rare_target, "max_variants": max_variants,
+                         "variants": sum(1 for e in examples if e.get("variant"))})
     if progress:
-        print(f"wrote {out_path}: {len(examples)} worked examples", file=sys.stderr)
+        variants = sum(1 for e in examples if e.get("variant"))
+        print(f"wrote {out_path}: {len(examples)} worked examples"
+              + (f" ({variants} extra descriptions of records with rare checks)" if variants else ""),
+              file=sys.stderr)
     return out_path

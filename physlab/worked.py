@@ -2,16 +2,17 @@
 
 A worked answer is one line per physics check, in phase order, then the usual answer head:
 
-    lift dropping: 0.35/5 = 0.070 ok
-    lift slipping: 0.35*(g+2)/(2*0.6*20) = 0.172 ok
-    transport slipping: 0.35*sqrt(g^2+4.5^2)/(2*0.6*20) = 0.159 ok
-    place dropping: (5/1000)/0.01 = 0.500 ok
+    lift dropping: 350[g]/5[kg] = 0.070 ok
+    lift slipping: 350[g]*(g+2)/(2*0.6*20) = 0.172 ok
+    transport slipping: 350[g]*sqrt(g^2+4.5^2)/(2*0.6*20) = 0.159 ok
+    place dropping: 5[mm]/0.01 = 0.500 ok
     NO
     FAILURE_MODE: none
 
 Each line names the phase (grasp, lift, transport, place) and the mode, then the check's
-ratio r written as a formula with the description's own numbers (unit conversions included as
-arithmetic: "350 g" is written 350/1000), then `=`, the value, and a verdict: `FAILS` when
+ratio r written as a formula with the description's own numbers, each with its unit as the
+description wrote it in brackets ("350 g" is written 350[g]; the calculator converts to SI,
+so the student never decides a conversion), then `=`, the value, and a verdict: `FAILS` when
 r > 1, else `ok`. Long checks call a named helper of physlab.calculator with named arguments
 (`slosh(a=..., D=..., H=..., fill=..., ramp=...)`). Which lines: every check of each phase in
 time order; in the fixed-order phases (grasp, place) up to the first that fails; in the
@@ -67,25 +68,25 @@ def default_quantities(scenario: Scenario) -> dict[str, str]:
     """Each quantity as the classic description writes it (kg, mm, N, m/s², s, °, %), as an SI
     expression. Used for records without `quantities` (data generated before they existed)."""
     o, g, m, env = scenario.object, scenario.gripper, scenario.motion, scenario.environment
-    mm = lambda metres: f"{_n(metres * 1000)}/1000"  # noqa: E731
+    mm = lambda metres: f"{_n(metres * 1000)}[mm]"  # noqa: E731
     q = {
-        "mass": _n(o.mass_kg), "height": mm(o.height_m), "width": mm(o.width_m), "depth": mm(o.depth_m),
+        "mass": f"{_n(o.mass_kg)}[kg]", "height": mm(o.height_m), "width": mm(o.width_m), "depth": mm(o.depth_m),
         "com_height": mm(o.com_height_m), "grip": _n(g.grip_force_n), "pad_mu": _n(g.pad_friction),
-        "payload": _n(g.payload_kg), "offset": mm(g.grasp_offset_m), "pad_radius": mm(g.pad_radius_m),
+        "payload": f"{_n(g.payload_kg)}[kg]", "offset": mm(g.grasp_offset_m), "pad_radius": mm(g.pad_radius_m),
         "lift_accel": _n(m.lift_accel_mps2), "transport_accel": _n(m.transport_accel_mps2),
-        "ramp": _n(m.ramp_time_s), "tracking": mm(m.tracking_error_m), "speed": _n(m.speed_mps),
-        "reaction": _n(m.reaction_time_s), "brake": _n(m.brake_decel_mps2),
+        "ramp": f"{_n(m.ramp_time_s)}[s]", "tracking": mm(m.tracking_error_m), "speed": f"{_n(m.speed_mps)}[m/s]",
+        "reaction": f"{_n(m.reaction_time_s)}[s]", "brake": _n(m.brake_decel_mps2),
         "release_height": mm(m.release_height_m) if m.release_height_m else "0",
         "support_mu": _n(env.support_friction), "slope": _n(env.slope_deg),
-        "rolling_res": _n(env.rolling_resistance), "release_speed": _n(m.release_speed_mps),
-        "roll_tol": f"{_n(env.roll_tolerance_m * 100)}/100",
+        "rolling_res": _n(env.rolling_resistance), "release_speed": f"{_n(m.release_speed_mps)}[m/s]",
+        "roll_tol": f"{_n(env.roll_tolerance_m * 100)}[cm]",
     }
     if o.shape != "box":
         q["width"] = q["depth"] = q["diameter"] = mm(max(o.width_m, o.depth_m))
     if o.crush_force_n is not None:
         q["crush"] = _n(o.crush_force_n)
     if o.fill_fraction is not None:
-        q["fill"] = f"{_n(o.fill_fraction * 100)}/100"
+        q["fill"] = f"{_n(o.fill_fraction * 100)}[%]"
     if m.clearance_m is not None:
         q["clearance"] = mm(m.clearance_m)
     return q
@@ -140,14 +141,15 @@ class _Formula:
         if expr is None:  # not stated (e.g. no release height: set down); its value is known
             expr = _n(_si_value(self.scenario, slot))
         literals = calculator.numbers(expr)
-        simple = len(literals) == 1 and re.fullmatch(r"[0-9.eE+-]+", expr.strip()) is not None
+        # One number with its unit ("350[g]") needs no parentheses; "2*16[mm]" and
+        # "60[mm]/82[mm]" do, inside a longer formula.
+        simple = len(literals) == 1 and re.fullmatch(r"[0-9.eE+-]+(?:\[[^\]]+\])?", expr.strip()) is not None
         self.parts.append(expr.strip() if simple else f"({expr.strip()})")
-        # Which literals were copied from the text: all but unit conversions (a 10, 100 or 1000
-        # after the first number) and the 2 that doubles a radius into a diameter.
+        # Which literals were copied from the text: all but the 2 that doubles a radius into a
+        # diameter (units are brackets, not numbers).
         doubled = re.match(r"\(*2\*", expr.strip()) is not None and len(literals) > 1
-        for i, value in enumerate(literals):
-            unit = (i == 0 and doubled) or (i > 0 and value in (10.0, 100.0, 1000.0))
-            self.slots.append(f"{slot} (unit)" if unit else slot)
+        for i, _value in enumerate(literals):
+            self.slots.append(f"{slot} (unit)" if i == 0 and doubled else slot)
         return self
 
     def pair(self, fn: str, a: str, b: str) -> _Formula:  # min/max of two quantities, or one if equal

@@ -120,3 +120,34 @@ def test_format_value_reads_back(value: float) -> None:
     text = calculator.format_value(value)
     assert float(text) == pytest.approx(value, abs=0.0005 if value < 1000 else 0.5)
     assert (float(text) > 1.0) == (value > 1.0) or abs(value - 1.0) < 0.0005
+
+
+# The unit of each bracket, its factor to SI, checked by hand (not read from calculator.UNITS).
+HAND_UNITS = [("g", 1e-3), ("kg", 1.0), ("mg", 1e-6), ("mm", 1e-3), ("cm", 1e-2), ("m", 1.0), ("N", 1.0),
+              ("newtons", 1.0), ("s", 1.0), ("seconds", 1.0), ("ms", 1e-3), ("m/s", 1.0), ("cm/s", 1e-2),
+              ("mm/s", 1e-3), ("m/s²", 1.0), ("m/s^2", 1.0), ("%", 1e-2), ("°", 1.0), ("in", 0.0254)]
+
+
+@given(positive, st.sampled_from(HAND_UNITS))
+@settings(max_examples=300, deadline=None)
+def test_a_bracketed_unit_converts_to_si(x: float, unit_factor) -> None:
+    unit, factor = unit_factor
+    text = repr(x)
+    assert evaluate(f"{text}[{unit}]").value == pytest.approx(x * factor, rel=1e-12)
+    assert evaluate(f"{text} [ {unit} ]").value == pytest.approx(x * factor, rel=1e-12)
+    assert numbers(f"2*{text}[{unit}]") == [2, x]  # a unit is not a copied number
+
+
+def test_units_in_formulas() -> None:
+    assert evaluate("350[g]").value == 0.35  # exactly: 350/1000, not 350*0.001
+    assert evaluate("350[g]/5[kg]").value == pytest.approx(0.07)
+    assert evaluate("atan(8[%])").value == pytest.approx(math.degrees(math.atan(0.08)))
+    assert evaluate("60[mm]/82[mm]").value == pytest.approx(60 / 82)
+    # one unit, however it is spelled, has one structure; another unit has another
+    assert structure("2.99[m/s^2]") == structure("4[m/s²]") == "#[mps2]"
+    assert structure("369[g]") != structure("369[kg]") != structure("369")
+    unknown = evaluate("5[furlong]")
+    assert not unknown.ok and "unknown unit 'furlong'" in unknown.error
+    # a bracket that does not follow a number is not a unit: invalid, never a crash
+    for text in ("x[g]", "(2+3)[g]", "[g]", "5[]", "5[g", "5[[g]]"):
+        assert not evaluate(text).ok, text

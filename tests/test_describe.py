@@ -130,10 +130,17 @@ def atan(x: float) -> float:  # degrees, as the expressions use it
     return math.degrees(math.atan(x))
 
 
+# Units a quantity expression may carry in brackets, and their factor to SI (by hand).
+HAND_UNITS = {"g": "/1000", "kg": "", "mm": "/1000", "cm": "/100", "m": "", "s": "", "seconds": "",
+              "ms": "/1000", "m/s": "", "cm/s": "/100", "mm/s": "/1000", "%": "/100"}
+
+
 def evaluate(expression: str) -> float:
-    """Plain Python arithmetic: the expressions hold numbers, + - * / ( ) and atan only."""
-    assert re.fullmatch(r"(?:[0-9.e+\-*/() ]|atan)+", expression), expression
-    return eval(expression, {"__builtins__": {}}, {"atan": atan})
+    """Plain Python arithmetic: the expressions hold numbers with a unit in brackets,
+    + - * / ( ) and atan only."""
+    plain = re.sub(r"([0-9.e+-]+)\[([^\]]+)\]", lambda m: f"({m.group(1)}{HAND_UNITS[m.group(2)]})", expression)
+    assert re.fullmatch(r"(?:[0-9.e+\-*/() ]|atan)+", plain), expression
+    return eval(plain, {"__builtins__": {}}, {"atan": atan})
 
 
 # Numbers as the text writes them: 0.35, .35, 3.5e-1, 1,200 (not digits inside words).

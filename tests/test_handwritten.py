@@ -44,7 +44,7 @@ def test_the_text_states_what_the_worked_teacher_needs(case: dict) -> None:
         for slot, value in zip(line.slots, calculator.numbers(line.formula), strict=True):
             if slot == "const" or slot.endswith("(unit)") or value == 0:
                 continue
-            # the teacher's default expressions write lengths in mm: 40/1000 for "4 cm"
+            # the default expressions write lengths in mm: 40[mm] for "4 cm"
             assert any(abs(value - s * k) <= 1e-9 * max(1.0, abs(value)) for s in stated
                        for k in (1, 10, 100, 1000, 0.1, 0.01, 0.001)), (case["id"], slot, value)
     assert not find_leaks(case["text"])

@@ -380,3 +380,37 @@ def test_worked_curriculum_rows(tmp_path) -> None:
     from physlab.train import curriculum_format
 
     assert curriculum_format(path) == "worked"
+
+
+def test_rare_checks_get_more_descriptions_of_the_same_scenarios(standard) -> None:
+    """--rare-target: records holding rare checks are described again (train wording, other
+    draws), with the same params and label, until each check reaches the target; none of the
+    extra texts uses a held-out template, and a rebuild writes the same texts."""
+    from collections import Counter
+
+    from physlab.describe import heldout_patterns
+    from physlab.teacher import worked_examples
+
+    records = standard["train"][:300]
+    plain = worked_examples(records)
+    boosted = worked_examples(records, rare_target=40, max_variants=2)
+    assert boosted == worked_examples(records, rare_target=40, max_variants=2)  # deterministic
+    assert [e for e in boosted if not e.get("variant")] == plain  # originals kept, in order
+    extra = [e for e in boosted if e.get("variant")]
+    assert extra and all(1 <= e["variant"] <= 2 for e in extra)
+    by_id = {r["id"]: r for r in records}
+    patterns = heldout_patterns()
+    for example in extra:
+        original = by_id[example["scenario_id"]]
+        assert example["label"] == original["label"]
+        assert example["prompt"] != worked_examples([original])[0]["prompt"]  # another wording
+        assert not any(p.search(example["prompt"]) for p in patterns.values())
+
+    def counts(examples):
+        return Counter(line.split(":")[0] for e in examples for line in e["completion"].splitlines()[:-2])
+
+    before, after = counts(plain), counts(boosted)
+    for check, n in before.items():
+        assert after[check] >= n
+        if n < 40:  # a rare check: raised to the target where two more descriptions allow it
+            assert after[check] >= min(40, 3 * n) - 2, (check, n, after[check])

@@ -38,6 +38,7 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         default = field.get_default(call_default_factory=True)
         shown = ",".join(default) if isinstance(default, list) else default
         help_text = f"{field.description} (default: {shown})" if name != "preset" else field.description
+        help_text = help_text.replace("%", "%%")  # argparse formats help with %: "13% faster" crashed --help
         if kind is bool:
             parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
                                 default=argparse.SUPPRESS, help=help_text)

@@ -204,10 +204,10 @@ class _Evaluator:
         if not isinstance(node.func, ast.Name):
             raise CalculatorError("only named functions can be called")
         name = node.func.id
-        if name.startswith(_UNIT_CALL) and name[len(_UNIT_CALL):] in _UNIT_KEYS:
+        factor = _UNIT_KEYS.get(name.removeprefix(_UNIT_CALL)) if name.startswith(_UNIT_CALL) else None
+        if factor is not None:
             if node.keywords or len(node.args) != 1:
                 raise CalculatorError("a unit follows one number")
-            factor = _UNIT_KEYS[name[len(_UNIT_CALL):]]
             value = self.visit(node.args[0])  # x / 1000 rather than x * 0.001: 350[g] is exactly 0.35
             divisor = round(1 / factor)
             return _check(value / divisor if factor < 1 and divisor * factor == 1 else value * factor)

@@ -49,29 +49,37 @@ def _inv_deg(f: Callable[[float], float]) -> Callable[[float], float]:
     return lambda x: math.degrees(f(x))
 
 
-def tray_tip(a: float, w: float, h: float, mu: float) -> float:
+def _footprint(w: float, d: float | None, pick: Callable[[float, float], float] = min) -> float:
+    """The side that matters when a helper is given both footprint sides (w, d): the narrow one
+    for tipping, the wide one for sloshing. The helper takes the min, so the student only copies."""
+    return w if d is None else pick(w, d)
+
+
+def tray_tip(a: float, w: float, h: float, mu: float, d: float | None = None) -> float:
     """Standing unsecured on a moving tray: tipping r (capped when it slides first)."""
-    return physics.tipping_ratio(a, w, h, mu)
+    return physics.tipping_ratio(a, _footprint(w, d), h, mu)
 
 
-def tray_slide(a: float, mu: float, w: float, h: float) -> float:
+def tray_slide(a: float, mu: float, w: float, h: float, d: float | None = None) -> float:
     """Standing unsecured on a moving tray: sliding r = a/(mu*g) (capped when it tips first)."""
-    return physics.support_slip_ratio(a, mu, w, h)
+    return physics.support_slip_ratio(a, mu, _footprint(w, d), h)
 
 
-def slope_tip(deg: float, w: float, h: float, mu: float) -> float:
+def slope_tip(deg: float, w: float, h: float, mu: float, d: float | None = None) -> float:
     """Standing on an incline of `deg` degrees: tipping r = tan(deg)/(w/(2h)) (capped when it slides first)."""
-    return physics.incline_tipping_ratio(deg, w, h, mu)
+    return physics.incline_tipping_ratio(deg, _footprint(w, d), h, mu)
 
 
-def slope_slide(deg: float, mu: float, w: float, h: float) -> float:
+def slope_slide(deg: float, mu: float, w: float, h: float, d: float | None = None) -> float:
     """Standing on an incline of `deg` degrees: sliding r = tan(deg)/mu (capped when it tips first)."""
-    return physics.incline_slip_ratio(deg, mu, w, h)
+    return physics.incline_slip_ratio(deg, mu, _footprint(w, d), h)
 
 
-def slosh(a: float, D: float, H: float, fill: float, ramp: float) -> float:  # noqa: N803 (physics names)
-    """Open container moved at a (m/s²): rise at the wall over freeboard (k from the ramp time)."""
-    return physics.sloshing_ratio(a, 0.0, D, H, fill, ramp)
+def slosh(a: float, D: float, H: float, fill: float, ramp: float, d: float | None = None) -> float:  # noqa: N803
+    """Open container moved at a (m/s²): rise at the wall over freeboard (k from the ramp time).
+    D is the container's width (its diameter when round); with d (a box's other side) the
+    wider of the two is used."""
+    return physics.sloshing_ratio(a, 0.0, _footprint(D, d, max), H, fill, ramp)
 
 
 def roll(v: float, k: float, mu: float) -> float:
@@ -79,15 +87,19 @@ def roll(v: float, k: float, mu: float) -> float:
     return physics.roll_distance_m(v, k, mu)
 
 
-# Named helpers: name -> (function, its argument names in order).
+# Named helpers: name -> (function, its argument names in order, the optional ones).
 HELPERS: dict[str, tuple[Callable[..., float], tuple[str, ...]]] = {
-    "tray_tip": (tray_tip, ("a", "w", "h", "mu")),
-    "tray_slide": (tray_slide, ("a", "mu", "w", "h")),
-    "slope_tip": (slope_tip, ("deg", "w", "h", "mu")),
-    "slope_slide": (slope_slide, ("deg", "mu", "w", "h")),
-    "slosh": (slosh, ("a", "D", "H", "fill", "ramp")),
+    "tray_tip": (tray_tip, ("a", "w", "h", "mu", "d")),
+    "tray_slide": (tray_slide, ("a", "mu", "w", "h", "d")),
+    "slope_tip": (slope_tip, ("deg", "w", "h", "mu", "d")),
+    "slope_slide": (slope_slide, ("deg", "mu", "w", "h", "d")),
+    "slosh": (slosh, ("a", "D", "H", "fill", "ramp", "d")),
     "roll": (roll, ("v", "k", "mu")),
 }
+OPTIONAL_ARGS = {"d"}  # a box's second footprint side; a round object has one diameter
+# The rolling body's k = 1 + I/(mR²), by name, so the student names the body the text
+# describes instead of recalling a number.
+BODIES = {"solid_ball": 1.4, "hollow_ball": 5 / 3, "solid_cylinder": 1.5, "thin_tube": 2.0}
 
 FUNCTIONS: dict[str, Callable[..., float]] = {
     "sqrt": math.sqrt,
@@ -97,7 +109,7 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
     "abs": abs,
 }
 VARIADIC = {"min": min, "max": max}
-CONSTANTS = {"pi": math.pi, "g": physics.G}
+CONSTANTS = {"pi": math.pi, "g": physics.G, **BODIES}
 
 # Units a bracket may hold -> (key, factor to SI). Keys name the unit in `structure`, so
 # "m/s²" and "m/s^2" are one unit. Slopes stay in degrees (the trig functions take degrees).
@@ -233,7 +245,7 @@ class _Evaluator:
                         raise CalculatorError(f"{name}: unknown or repeated argument {kw.arg!r}; "
                                               f"arguments: {', '.join(params)}")
                     kwargs[kw.arg] = self.visit(kw.value)
-                missing = [p for p in params if p not in kwargs]
+                missing = [p for p in params if p not in kwargs and p not in OPTIONAL_ARGS]
                 if missing:
                     raise CalculatorError(f"{name}: missing {', '.join(missing)}")
                 return _check(function(**kwargs))

@@ -225,7 +225,8 @@ BODY_WORDS: dict[tuple[str, bool], Choices] = {
     ("cylinder", True): _c("body.thin_cylinder", ["thin-walled", "a thin-walled tube"],
                            ["a thin-walled hollow tube"]),
 }
-_BODY_SENTENCE = _c("body.sentence", ["It is {body}.", "Its body is {body}.", "In build it is {body}."],
+_BODY_SENTENCE = _c("body.sentence", ["It is {body}.", "Its body is {body}.", "In build it is {body}.",
+                                       "Its construction: {body}."],
                     ["Build: {body}."])
 
 # Distractors: no numbers, nothing about the physics.
@@ -251,6 +252,10 @@ _OBJECT_FIRST = _c("object.first", [
     "Object: {thing}, {mass}, {size}.",
     "{Thing} weighing {mass} ({size}) is to be moved.",
     "This time it is {thing}: {size}, mass {mass}.",
+    "We need to move {thing} ({mass}; {size}).",
+    "The item is {thing} with a mass of {mass}, measuring {size}.",
+    "{Thing}, {size}, {mass}, is the part to handle.",
+    "Target: {thing} of {size} that weighs {mass}.",
 ], [
     "In question: {thing}, mass {mass}; {size}.",
     "Up for handling: {thing}, {size}; it has a mass of {mass}.",
@@ -262,23 +267,30 @@ _BOX_SIZE = _c("size.box", [
     "{w} × {d} × {h} {u} (w × d × h)",
     "{w} {u} wide, {d} {u} deep and {h} {u} tall",
     "width {w} {u}, depth {d} {u}, height {h} {u}",
+    "{w} by {d} by {h} {u}",
+    "measuring {w} × {d} {u} at the base and {h} {u} high",
+    "{w} {u} (w) × {d} {u} (d) × {h} {u} (h)",
 ], ["a footprint of {w} by {d} {u} and a height of {h} {u}"])
-_ROUND_DIAMETER = _c("size.ball", ["{dia} in diameter", "diameter {dia}", "{dia} across", "radius {rad}"],
+_ROUND_DIAMETER = _c("size.ball", ["{dia} in diameter", "diameter {dia}", "{dia} across", "radius {rad}",
+                                   "of diameter {dia}", "{rad} in radius", "{dia} wide"],
                      ["a radius of {rad}", "{dia} from side to side"])
 _EGG_SIZE = _c("size.egg", ["{dia} across and {h} tall", "diameter {dia}, height {h}",
-                            "radius {rad}, height {h}"], ["{h} from end to end and {dia} wide"])
+                            "radius {rad}, height {h}", "{h} tall, {dia} wide"], ["{h} from end to end and {dia} wide"])
 _LYING_SIZE = _c("size.lying", ["{dia} in diameter and {h} long", "diameter {dia}, length {h}",
-                                "radius {rad}, length {h}"], ["{h} in length with a {dia} diameter"])
+                                "radius {rad}, length {h}", "{h} long, {dia} across"], ["{h} in length with a {dia} diameter"])
 _UPRIGHT_SIZE = _c("size.upright", [
     "{dia} across and {h} tall", "diameter {dia}, height {h}", "{h} tall with a {dia} diameter",
-    "radius {rad}, height {h}",
+    "radius {rad}, height {h}", "{h} high and {dia} in diameter", "{dia} wide, {h} high",
 ], ["standing {h} high on a base {dia} wide", "{h} high, radius {rad}"])
 
-_COM_NOUN = _c("noun.com", ["centre of mass", "center of mass", "centre of mass"], ["centre of gravity"])
+_COM_NOUN = _c("noun.com", ["centre of mass", "center of mass", "centre of mass", "CoM", "mass centre"], ["centre of gravity"])
 _COM = _c("object.com", [
     "Its {com_noun} is {com} above its base.",
     "The {com_noun} sits {com} above the base.",
     "{Com_noun} height: {com}.",
+    "Its {com_noun} is at a height of {com}.",
+    "Measured from the bottom, the {com_noun} is at {com}.",
+    "The {com_noun} is located {com} up.",
 ], ["The {com_noun} lies {com} up from the base."])
 _FILL_PHRASE = _c("fill.phrase", ["{p}% of its height", "{f} of its height", "a depth of {depth}"],
                   ["{p}% of the container height", "a liquid level {depth} above the inside bottom"])
@@ -286,23 +298,31 @@ _FILL = _c("object.fill", [
     "It is open and filled with liquid to {fill}.",
     "Liquid fills the open container to {fill}.",
     "It holds liquid up to {fill}, with no lid.",
+    "It has no lid and contains liquid filled to {fill}.",
+    "There is liquid in it up to {fill}; the top is open.",
 ], ["Its open top shows liquid standing at {fill}."])
 _CRUSH = _c("object.crush", [
     "It is damaged by a squeeze above about {c}.",
     "A squeeze above about {c} damages it.",
     "It takes damage from more than about {c} of squeeze.",
     "Its damage threshold is about {c} of squeeze.",
+    "Squeezing it with more than about {c} damages it.",
+    "It deforms if squeezed with over about {c}.",
+    "It can take about {c} of squeeze before it is damaged.",
 ], ["Over roughly {c} of squeeze deforms it.",
     "Beyond about {c} of pinch it gets dented."])
 
 _GRIP = _c("grip.phrase", ["a grip force of {f}", "{f} of clamping force", "a squeeze of {f}",
-                           "{f} of grip force", "a clamping force of {f}"],
+                           "{f} of grip force", "a clamping force of {f}", "grip force {f}", "{f} of squeeze",
+                           "a clamp force of {f}", "a gripping force of {f}"],
            ["{f} of closing force", "a gripping effort of {f}"])
 _PAD_MU = _c("pad_mu.phrase", ["pad friction {mu}", "a pad friction coefficient {of_mu}",
-                               "friction {mu} at the pads", "pads with a friction coefficient {of_mu}"],
+                               "friction {mu} at the pads", "pads with a friction coefficient {of_mu}",
+                               "finger-pad friction {mu}", "pads of friction {mu}", "pad-object friction {mu}"],
              ["a coefficient of friction {of_mu} on the pads"])
 _PAYLOAD = _c("payload.phrase", ["a rated payload of {m}", "a payload rating of {m}",
-                                 "a {m} rated payload", "a payload limit of {m}"],
+                                 "a {m} rated payload", "a payload limit of {m}", "a payload capacity of {m}",
+                                 "{m} of rated payload", "a load rating of {m}"],
               ["a maximum rated load of {m}"])
 _HOLD = _c("hold.grasped", [
     "A {kind} grips it with {grip} and {pad_mu}; the arm has {payload}.",
@@ -310,6 +330,10 @@ _HOLD = _c("hold.grasped", [
     "Grasp: {kind}, {grip}, {pad_mu}, {payload}.",
     "It is held by a {kind} applying {grip}; {pad_mu}; {payload}.",
     "The arm ({payload}) holds it in a {kind} with {grip} and {pad_mu}.",
+    "Gripper: {kind}, {grip}, {pad_mu}. Arm: {payload}.",
+    "A {kind} takes hold of it using {grip}; {pad_mu}; the robot has {payload}.",
+    "The robot (rated for {payload_m}) closes a {kind} on it with {grip} and {pad_mu}.",
+    "It is picked with a {kind} ({grip}, {pad_mu}); {payload}.",
 ], [
     "Holding it: a {kind} exerting {grip}, {pad_mu}; the arm carries {payload}.",
     "Its grasp relies on a {kind}: {grip}, {pad_mu}, and {payload}.",
@@ -318,20 +342,27 @@ _OFFSET = _c("hold.offset", [
     "The grasp point is {offset} from the {com_noun}; pad radius {pad}.",
     "It is gripped {offset} off its {com_noun}, with pads of {pad} radius.",
     "Grasp offset from the {com_noun}: {offset}; pad radius {pad}.",
+    "Its {com_noun} is {offset} away from the grasp point; the pads have a {pad} radius.",
+    "Offset between the grasp and the {com_noun}: {offset}. Pad radius: {pad}.",
 ], ["The fingers close {offset} away from the {com_noun}, on round pads of radius {pad}."])
-_SUPPORT_MU_NOUN = _c("noun.support_mu", ["support friction", "friction coefficient", "friction"],
+_SUPPORT_MU_NOUN = _c("noun.support_mu", ["support friction", "friction coefficient", "friction",
+                                          "surface friction"],
                       ["coefficient of friction"])
 _TRAY_STAND = _c("hold.tray_stand", [
     "It stands upright on {a_surface} that is moved, nothing holding it in place; {mu_noun} with the {surface} is {mu}.",
     "Nothing holds it: it stands on {a_surface} that is moved ({mu_noun} {mu}).",
     "It is carried standing free on {a_surface}, not gripped; {surface} {mu_noun} {mu}.",
+    "It is not gripped but stands on {a_surface} that moves; {mu_noun} {mu}.",
+    "Standing upright on {a_surface} that is moved, it is held by nothing ({mu_noun} {mu}).",
 ], ["No gripper touches it; it rides upright on {a_surface} whose {mu_noun} against it is {mu}."])
 _ROLL_NOUN = _c("noun.rolling_res", ["rolling resistance", "rolling resistance coefficient",
-                                     "rolling-resistance coefficient"], ["coefficient of rolling resistance"])
+                                     "rolling-resistance coefficient", "rolling friction",
+                                     "rolling friction coefficient"], ["coefficient of rolling resistance"])
 _TRAY_ROLL = _c("hold.tray_roll", [
     "It rides on {a_surface}, nothing holding it in place; {roll_noun} there is {rr}.",
     "Nothing holds it: it rests on {a_surface} that is moved ({roll_noun} {rr}).",
     "It lies free on {a_surface} that is moved, with {roll_noun} {rr}.",
+    "It is not gripped and rests on {a_surface} that moves; {roll_noun} {rr}.",
 ], ["Ungripped, it sits on {a_surface} in motion; the {roll_noun} is {rr}."])
 
 _RAMP = _c("motion.ramp", [", reached in {t}", " (ramp-up {t})", ", ramping up over {t}"],
@@ -341,6 +372,10 @@ _MOTION_GRASPED = _c("motion.grasped", [
     "For the {task}, the arm lifts at {a_z}, then moves sideways at up to {a_h}{ramp}.",
     "Peak accelerations in this {task}: {a_z} lifting, {a_h} horizontally{ramp}.",
     "In the {task} the lift reaches {a_z} and the horizontal move {a_h}{ramp}.",
+    "The {task} lifts it at {a_z} and carries it at up to {a_h} horizontal acceleration{ramp}.",
+    "Lift acceleration {a_z}; horizontal acceleration {a_h}{ramp} ({task}).",
+    "The arm accelerates upward at {a_z} and sideways at {a_h}{ramp} in this {task}.",
+    "Motion for the {task}: a vertical peak of {a_z} and a horizontal peak of {a_h}{ramp}.",
 ], [
     "During the {task}, vertical acceleration tops out at {a_z}, horizontal at {a_h}{ramp}.",
     "The {task} calls for at most {a_z} upward and {a_h} lateral acceleration{ramp}.",
@@ -349,6 +384,8 @@ _MOTION_TRAY = _c("motion.tray", [
     "Task: {task}; the {surface} accelerates at up to {a_h} horizontally{ramp}.",
     "For the {task}, the {surface} is moved with peak acceleration {a_h}{ramp}.",
     "Peak horizontal acceleration in this {task}: {a_h}{ramp}.",
+    "The {surface} moves with up to {a_h} of horizontal acceleration{ramp} ({task}).",
+    "Horizontal acceleration of the {surface}: at most {a_h}{ramp}, for the {task}.",
 ], ["In the {task}, horizontal acceleration of the {surface} tops out at {a_h}{ramp}."])
 
 _WHERE = {
@@ -361,29 +398,43 @@ _OBSTACLE = _c("obstacle.gap", [
     "{Where} the path passes {gap} from an obstacle; tracking error {error}.",
     "The nearest obstacle is {gap} from the path {where}, with {error} tracking error.",
     "Clearance to an obstacle {where}: {gap}; the arm tracks its path to within {error}.",
+    "There is an obstacle {gap} from the path {where}; the arm's tracking error is {error}.",
+    "{Where} an obstacle sits {gap} beside the path, and the path tracking error is {error}.",
+    "Gap between the path and an obstacle {where}: {gap}. Tracking error: {error}.",
+    "The arm follows its path to within {error}, and {where} the path comes within {gap} of an obstacle.",
 ], ["An obstacle stands {gap} off the planned path {where}; path-following error {error}."])
 _STOP = _c("obstacle.stop", [
     "The arm must stop before it: speed {v}, reaction time {t}, braking at {b}.",
     "It has to halt before the obstacle, moving at {v} with {t} reaction time and {b} braking.",
     "A stop is required before the obstacle; it travels at {v}, reacts in {t}, decelerates at {b}.",
+    "Before the obstacle the arm has to stop: it moves at {v}, needs {t} to react and brakes at {b}.",
+    "Stopping is needed short of the obstacle (speed {v}, reaction {t}, deceleration {b}).",
 ], ["It must halt short of the obstacle: {v}, {t} to respond, {b} to slow down."])
 
 _TRAY_REST = _c("place.tray_rest", ["At the end the {surface} comes to rest.",
                                     "The {surface} then stops and is put down.",
-                                    "Finally the {surface} is brought to a standstill."],
+                                    "Finally the {surface} is brought to a standstill.",
+                                    "The {surface} stops at the end of the move."],
                 ["The move ends with the {surface} parked."])
 _RELEASE_HIGH = _c("place.release_high", [
     "The gripper opens {h} above the {surface}.",
     "It is released {h} above the {surface}.",
     "Release height above the {surface}: {h}.",
+    "It is let go {h} above the {surface}.",
+    "The gripper lets go with it {h} over the {surface}.",
+    "It is released from {h} above the {surface}.",
 ], ["The fingers part with it hanging {h} over the {surface}."])
 _RELEASE_CONTACT = _c("place.release_contact", [
     "It is set down on the {surface} before the gripper opens.",
     "The gripper opens with it resting on the {surface}.",
     "It is released in contact with the {surface}.",
+    "The robot sets it down on the {surface} and then opens the gripper.",
+    "It is placed on the {surface}, then let go.",
+    "It is put down on the {surface} before release.",
+    "It already touches the {surface} when the gripper opens.",
 ], ["Only once it sits on the {surface} do the fingers part."])
 _SLOPE_DEG = _c("slope.deg", ["is inclined at {t}°", "slopes at {t}°", "is tilted {t} degrees",
-                              "has an incline of {t}°"], ["leans {t}° from the horizontal"])
+                              "has an incline of {t}°", "is at a {t}° incline", "is tilted at {t}°"], ["leans {t}° from the horizontal"])
 _SLOPE_GRADE = _c("slope.grade", ["has a {t}% grade", "slopes at a {t}% grade", "is inclined at a grade of {t}%"],
                   ["climbs at a {t}% gradient"])
 _SLOPE_RISE = _c("slope.rise", ["rises {r} over {run}", "is inclined, rising {r} over {run}",
@@ -394,6 +445,7 @@ _INCLINE = _c("place.incline", [
     "The {surface} {slope}{friction}.",
     "That {surface} {slope}{friction}.",
     "Where it goes, the {surface} {slope}{friction}.",
+    "The {surface} it is placed on {slope}{friction}.",
 ], ["Under it, the {surface} {slope}{friction}."])
 _INCLINE_FRICTION = _c("place.incline_friction", [", friction {mu}", " ({mu_noun} {mu})", "; {mu_noun} {mu}"],
                        [", with a {mu_noun} of {v}"])
@@ -408,6 +460,7 @@ _ROLL_PLACE = _c("place.roll", [
     "It is let go {start} on the {surface}, which {slope}{rolling}; {tol} of rolling is tolerated.",
     "Placement: the {surface} {slope}{rolling}; let go {start}, at most {tol} of roll allowed.",
     "It is released {start} onto the {surface}; the {surface} {slope}{rolling}, and it may roll {tol} at most.",
+    "It is set on the {surface} {start}; the {surface} {slope}{rolling}, and a roll of up to {tol} is acceptable.",
 ], ["Released {start} on a {surface} that {slope}{rolling}, it may travel up to {tol}."])
 
 

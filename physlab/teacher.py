@@ -506,7 +506,8 @@ def _load_partial(partial: Path, header: dict) -> dict[str, dict]:
 def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: str | Path | None = None,
                      out: str | Path | None = None, progress: bool = True,
                      stats: CurriculumStats | None = None, answers_only: bool = False,
-                     answer_format: str = "answer", rare_target: int = 0, max_variants: int = 2) -> Path:
+                     answer_format: str = "answer", rare_target: int = 0, max_variants: int = 2,
+                     set_down: float = 0.0) -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
 
     answers_only: targets without the REASONING line (the decision and the mode get the whole
@@ -529,7 +530,7 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
         raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
     if answer_format == "worked":
         return build_worked_curriculum(preset, data_dir=data_dir, out=out, progress=progress, stats=stats,
-                                       rare_target=rare_target, max_variants=max_variants)
+                                       rare_target=rare_target, max_variants=max_variants, set_down=set_down)
     if answer_format != "answer":
         raise ValueError(f"format: must be answer or worked (got {answer_format!r})")
     writer = teacher if isinstance(teacher, Teacher) else make_teacher(teacher)
@@ -612,6 +613,38 @@ def rewrite_description(record: dict, variant: int) -> dict:
     return {**record, "description": described.text, "quantities": described.quantities}
 
 
+SET_DOWN_VARIANT = 100  # variant number of a set-down copy (rare-check copies count from 1)
+
+
+def set_down_variant(record: dict) -> dict | None:
+    """The record's scenario set down instead of let go above the support: release height 0,
+    relabelled by physics and described again (train wording; the text says it is set down
+    and gives no release height). None when it is already set down.
+
+    The generator draws every release height from (0, 3 cm], so no train text ever said "set
+    it down", and the student invented a release height for every hand-written text that did
+    (7 of 11 wrong labels, BENCHMARKS.md, worked try 2). This fills that gap in the
+    curriculum without changing any split."""
+    from physlab.physics import assess
+    from physlab.schema import parse_scenario
+
+    params = json.loads(json.dumps(record["params"]))
+    if not params.get("motion", {}).get("release_height_m"):
+        return None
+    params["motion"]["release_height_m"] = 0.0
+    label = assess(parse_scenario(params)).label
+    return rewrite_description({**record, "params": params, "label": label}, SET_DOWN_VARIANT)
+
+
+def set_down_indices(records: list[dict], share: float) -> list[int]:
+    """Which records get a set-down copy: a seeded `share` of those let go above the support."""
+    import random
+
+    rng = random.Random("set-down")
+    return [i for i, record in enumerate(records)
+            if record["params"].get("motion", {}).get("release_height_m") and rng.random() < share]
+
+
 def rare_check_variants(answers: list, target: int, max_per_record: int) -> list[tuple[int, int]]:
     """Which records to describe again, and how many times, so that every check (phase and
     mode) appears in at least `target` worked targets where the records allow.
@@ -644,10 +677,12 @@ def rare_check_variants(answers: list, target: int, max_per_record: int) -> list
     return out
 
 
-def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int = 2) -> list[dict]:
+def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int = 2,
+                    set_down: float = 0.0) -> list[dict]:
     """One worked example per train record (physlab.worked): formula lines, values, the answer;
     then, when `rare_target` > 0, extra descriptions of the records holding rare checks
-    (`rare_check_variants`), interleaved after their originals' positions.
+    (`rare_check_variants`), and when `set_down` > 0, that share of the records set down
+    instead of let go (`set_down_variant`), each interleaved after its original.
 
     The label read off the lines (from the description's rounded numbers) must equal the
     physics label; a record where rounding flips it would teach a wrong answer, so it fails
@@ -664,20 +699,24 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
                              f"{record['label']} (the description's rounding flips it)")
         answers.append(answer)
         examples.append(_worked_example(record, answer))
-    if rare_target <= 0:
-        return examples
     extra: dict[int, list[dict]] = {}
-    for index, variant in rare_check_variants(answers, rare_target, max_variants):
+    for index, variant in rare_check_variants(answers, rare_target, max_variants) if rare_target > 0 else ():
         record = rewrite_description(records[index], variant)
         answer = worked_answer(record)
         if answer.label == record["label"]:
             extra.setdefault(index, []).append(_worked_example(record, answer, variant))
+    for index in set_down_indices(records, set_down) if set_down > 0 else ():
+        record = set_down_variant(records[index])
+        if record is not None:
+            answer = worked_answer(record)
+            if answer.label == record["label"]:
+                extra.setdefault(index, []).append(_worked_example(record, answer, SET_DOWN_VARIANT))
     return [example for i, original in enumerate(examples) for example in (original, *extra.get(i, ()))]
 
 
 def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out: str | Path | None = None,
                             progress: bool = True, stats: CurriculumStats | None = None,
-                            rare_target: int = 0, max_variants: int = 2) -> Path:
+                            rare_target: int = 0, max_variants: int = 2, set_down: float = 0.0) -> Path:
     """Write <data_dir>/<preset>/curriculum-worked.jsonl (or `out`): the worked format.
 
     rare_target > 0 adds re-described copies of the records with rare checks until each check
@@ -688,22 +727,27 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
         raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
     if rare_target < 0 or max_variants < 0:
         raise ValueError(f"rare_target and max_variants: must be >= 0 (got {rare_target}, {max_variants})")
+    if not 0.0 <= set_down <= 1.0:
+        raise ValueError(f"set_down: must be a share in [0, 1] (got {set_down})")
     out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
-    examples = worked_examples(_read_train(train_path), rare_target=rare_target, max_variants=max_variants)
+    examples = worked_examples(_read_train(train_path), rare_target=rare_target, max_variants=max_variants,
+                               set_down=set_down)
     if stats is not None:
         for example in examples:
             stats.total += 1
             stats.by_label[example["label"]] += 1
             stats.by_teacher["physics"] += 1
-    flags = f" --rare-target {rare_target} --max-variants {max_variants}" if rare_target else ""
+    flags = (f" --rare-target {rare_target} --max-variants {max_variants}" if rare_target else "") + \
+        (f" --set-down {set_down:g}" if set_down else "")
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
                   rebuild=f"physlab curriculum build --preset {preset} --format worked{flags}",
                   extra={"preset": preset, "teacher": "physics", "format": "worked",
-                         "rare_target": rare_target, "max_variants": max_variants,
-                         "variants": sum(1 for e in examples if e.get("variant"))})
+                         "rare_target": rare_target, "max_variants": max_variants, "set_down": set_down,
+                         "variants": sum(1 for e in examples if e.get("variant")),
+                         "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT)})
     if progress:
         variants = sum(1 for e in examples if e.get("variant"))
         print(f"wrote {out_path}: {len(examples)} worked examples"
-              + (f" ({variants} extra descriptions of records with rare checks)" if variants else ""),
+              + (f" ({variants} extra descriptions: rare checks, set down)" if variants else ""),
               file=sys.stderr)
     return out_path

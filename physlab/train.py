@@ -50,6 +50,7 @@ from physlab.models import (
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
 # Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
+PAD_MULTIPLE = 32  # tokens: batch widths rounded up to this (CompletionCollator says why)
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
           "seed": 2**32 - 1, "torch_threads": 1024}
@@ -81,6 +82,7 @@ class TrainConfig(BaseModel):
     grad_accum: int = Field(1, description="Batches accumulated per optimizer step: effective batch = batch_size x grad_accum x processes.")
     max_length: int = Field(512, description="Longest example in tokens (prompt + completion); longer completions are cut, examples whose prompt alone is this long are skipped.")
     max_steps: int | None = Field(None, description="Stop after this many optimizer steps (overrides epochs); None or -1 for no limit.")
+    max_minutes: float | None = Field(None, description="Wall-clock budget for the optimizer steps, in minutes: training stops at the first step past it and saves the adapter as usual (status.json says so). None for no limit.")
     warmup_ratio: float = Field(0.0, description="Fraction of the steps spent warming the learning rate up from 0, in [0, 1).")
     seed: int = Field(42, description="Seed for LoRA initialisation, data order and dropout.")
     run_id: str | None = Field(None, description="Name of the run folder; default <preset>-<model>-r<rank>-<date>-<time>.")
@@ -158,6 +160,13 @@ class TrainConfig(BaseModel):
         top = LIMITS[info.field_name]
         if not (math.isfinite(v) and 0 < v <= top):
             raise ValueError(f"must be a finite number in (0, {top:g}] (got {v})")
+        return v
+
+    @field_validator("max_minutes")
+    @classmethod
+    def _max_minutes(cls, v: float | None) -> float | None:
+        if v is not None and not (math.isfinite(v) and 0 < v <= 7 * 24 * 60):
+            raise ValueError(f"must be a number of minutes in (0, 10080], or None for no limit (got {v})")
         return v
 
     @field_validator("max_steps")
@@ -362,6 +371,11 @@ class CompletionCollator:
     """Pads a batch on the right to its own longest row (not to max_length): on a CPU every
     padded token costs as much as a real one. Padding gets attention 0 and label -100.
 
+    With pad_multiple M > 1 the width is rounded up to a multiple of M tokens. A run of
+    hundreds of distinct batch widths made steps slow down over a run (5.3 s to 8.5 s, the
+    process growing to 12 GB; BENCHMARKS.md, worked try 2): every new shape costs kernel and
+    allocator work. A few dozen widths cost at most M-1 padded tokens per row.
+
     With trim_logits, only the positions from the batch's shortest prompt on get vocabulary
     logits (the model's `logits_to_keep`): the loss ignores the prompt, and the 49k-way output
     layer on ~110 prompt tokens per row is about a sixth of a SmolLM2 training step. The labels
@@ -373,8 +387,10 @@ class CompletionCollator:
     still counts every token the batch stands for.
     """
 
-    def __init__(self, pad_token_id: int, trim_logits: bool = False, prefix_len: int = 0) -> None:
+    def __init__(self, pad_token_id: int, trim_logits: bool = False, prefix_len: int = 0,
+                 pad_multiple: int = 1) -> None:
         self.pad_token_id = pad_token_id
+        self.pad_multiple = max(1, pad_multiple)
         self.trim_logits = trim_logits
         self.prefix_len = prefix_len
 
@@ -383,6 +399,7 @@ class CompletionCollator:
 
         p = self.prefix_len
         width = max(len(f["input_ids"]) for f in features) - p
+        width = -(-width // self.pad_multiple) * self.pad_multiple
         ids, mask, labels = [], [], []
         for f in features:
             own = list(f["input_ids"][p:])
@@ -507,7 +524,7 @@ def _metrics_rows_up_to(path: Path, step: int) -> list[str]:
 # --------------------------------------------------------------------------- callbacks
 
 
-def _callbacks(run_dir: Path, elapsed_offset_s: float):
+def _callbacks(run_dir: Path, elapsed_offset_s: float, max_minutes: float | None = None):
     """(metrics writer, quiet progress bar) TrainerCallback instances; built here to keep
     transformers out of module import."""
     from transformers import TrainerCallback
@@ -547,6 +564,15 @@ def _callbacks(run_dir: Path, elapsed_offset_s: float):
             with (run_dir / "metrics.jsonl").open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
             jobs.update_status(run_dir, step=state.global_step, total_steps=state.max_steps, loss=row["loss"])
+
+        def on_step_end(self, args, state, control, **kwargs):
+            # The time budget: every process sees its own clock, so all stop within a step of
+            # each other; the schedule is not stretched, the run just ends early.
+            if max_minutes is not None and time.monotonic() - self.started > max_minutes * 60:
+                control.should_training_stop = True
+                if state.is_world_process_zero:
+                    jobs.update_status(run_dir, stopped_early=f"time budget of {max_minutes:g} min "
+                                                              f"reached at step {state.global_step}")
 
     class QuietProgress(ProgressCallback):
         """The Trainer's progress bar with the loss in the bar instead of a printed dict per step."""
@@ -727,7 +753,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             print(f"physlab: no checkpoint in {checkpoints}; starting run {config.run_id} from the beginning",
                   file=sys.stderr)
 
-    metrics_writer, quiet_progress = _callbacks(run_dir, elapsed_offset)
+    metrics_writer, quiet_progress = _callbacks(run_dir, elapsed_offset, config.max_minutes)
     # DDP expects one forward per backward, so several processes train on full rows.
     prefix_len = shared_prefix_length(examples) if config.share_prefix and _world_size() == 1 else 0
     prefix_ids = list(examples[0]["input_ids"][:prefix_len])
@@ -742,7 +768,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
     trainer = PhyslabTrainer(
         model=model, args=args, train_dataset=examples,
         data_collator=CompletionCollator(tokenizer.pad_token_id, trim_logits=accepts_logits_to_keep(model),
-                                         prefix_len=prefix_len),
+                                         prefix_len=prefix_len, pad_multiple=PAD_MULTIPLE),
         processing_class=tokenizer, callbacks=[metrics_writer],
     )
     # Replace the Trainer's per-step printed dicts with the loss shown in the bar (metrics.jsonl has them all).

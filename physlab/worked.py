@@ -152,10 +152,13 @@ class _Formula:
             self.slots.append(f"{slot} (unit)" if i == 0 and doubled else slot)
         return self
 
-    def pair(self, fn: str, a: str, b: str) -> _Formula:  # min/max of two quantities, or one if equal
-        if self.quantities.get(a) is not None and self.quantities.get(a) == self.quantities.get(b):
-            return self.q(a)
-        return self.t(f"{fn}(").q(a).t(",").q(b).t(")")
+    def footprint(self, first: str) -> _Formula:
+        """A helper's footprint arguments: `<first>=<width>`, then `, d=<depth>` when the text
+        gives a second side (a box). The helper takes the min or max itself."""
+        self.t(f"{first}=").q("width")
+        if self.quantities.get("width") is not None and self.quantities.get("width") == self.quantities.get("depth"):
+            return self
+        return self.t(", d=").q("depth")
 
     @property
     def text(self) -> str:
@@ -167,8 +170,12 @@ def _contacts(scenario: Scenario) -> str:
 
 
 def _inertia(scenario: Scenario) -> str:
+    """The rolling body by name (calculator.BODIES), as the text's words describe it."""
     k = scenario.object.inertia_factor
-    return "5/3" if abs(k - 5 / 3) < 1e-9 else _n(k)
+    for name, value in calculator.BODIES.items():
+        if abs(k - value) < 1e-9:
+            return name
+    return _n(k)  # a body the names do not cover: its number
 
 
 def check_formula(check: Check, scenario: Scenario, quantities: dict[str, str]) -> tuple[str, list[str]]:
@@ -198,25 +205,25 @@ def check_formula(check: Check, scenario: Scenario, quantities: dict[str, str]) 
     elif name == "rolls on the support":
         f.q("transport_accel").t("/(").q("rolling_res").t("*g)")
     elif name == "slides on the support":
-        f.t("tray_slide(a=").q("transport_accel").t(", mu=").q("support_mu").t(", w=").pair("min", "width", "depth") \
+        f.t("tray_slide(a=").q("transport_accel").t(", mu=").q("support_mu").t(", ").footprint("w") \
          .t(", h=").q("com_height").t(")")
     elif name == "tips over":
-        f.t("tray_tip(a=").q("transport_accel").t(", w=").pair("min", "width", "depth").t(", h=").q("com_height") \
+        f.t("tray_tip(a=").q("transport_accel").t(", ").footprint("w").t(", h=").q("com_height") \
          .t(", mu=").q("support_mu").t(")")
     elif name == "free surface":
-        f.t("slosh(a=").q("transport_accel").t(", D=").pair("max", "width", "depth").t(", H=").q("height") \
+        f.t("slosh(a=").q("transport_accel").t(", ").footprint("D").t(", H=").q("height") \
          .t(", fill=").q("fill").t(", ramp=").q("ramp").t(")")
     elif name == "tips on the slope":
-        f.t("slope_tip(deg=").q("slope").t(", w=").pair("min", "width", "depth").t(", h=").q("com_height") \
+        f.t("slope_tip(deg=").q("slope").t(", ").footprint("w").t(", h=").q("com_height") \
          .t(", mu=").q("support_mu").t(")")
     elif name == "slides down the slope":
-        f.t("slope_slide(deg=").q("slope").t(", mu=").q("support_mu").t(", w=").pair("min", "width", "depth") \
+        f.t("slope_slide(deg=").q("slope").t(", mu=").q("support_mu").t(", ").footprint("w") \
          .t(", h=").q("com_height").t(")")
     elif name == "release height":
         f.q("release_height").t("/").c("0.01")
     elif name == "rolls after release":
         f.t("max(tan(").q("slope").t(")/").q("rolling_res").t(", roll(v=").q("release_speed").t(", k=") \
-         .c(_inertia(scenario)).t(", mu=").q("rolling_res").t(")/").q("roll_tol").t(")")
+         .t(_inertia(scenario)).t(", mu=").q("rolling_res").t(")/").q("roll_tol").t(")")
     else:  # a check this format does not know yet: fail loudly in the teacher, never guess
         raise ValueError(f"worked format: no formula for check {name!r} ({check.mode})")
     return f.text, f.slots

@@ -106,6 +106,26 @@ def test_helpers_are_the_physics_functions() -> None:
     assert not evaluate("roll(v=0.2, k=1.4, mu=0)").ok  # the physics refuses mu = 0: invalid, no crash
 
 
+def test_helpers_take_both_footprint_sides() -> None:
+    # Given a box's two sides, tipping and sliding use the narrow one and sloshing the wide one,
+    # whichever order the student copies them in; without d the one side given is used.
+    for formula, narrow in (("tray_tip(a=3, w={}, d={}, h=0.1, mu=0.5)", "tray_tip(a=3, w={}, h=0.1, mu=0.5)"),
+                            ("slope_slide(deg=20, mu=0.3, w={}, d={}, h=0.1)", "slope_slide(deg=20, mu=0.3, w={}, h=0.1)")):
+        assert evaluate(formula.format(0.06, 0.09)).value == pytest.approx(evaluate(narrow.format(0.06)).value)
+        assert evaluate(formula.format(0.09, 0.06)).value == pytest.approx(evaluate(narrow.format(0.06)).value)
+    assert evaluate("slosh(a=3, D=0.06, d=0.08, H=0.1, fill=0.8, ramp=0.1)").value == pytest.approx(
+        physics.sloshing_ratio(3, 0.0, 0.08, 0.1, 0.8, 0.1))
+    assert evaluate("tray_tip(a=3, w=6[cm], d=90[mm], h=10[cm], mu=0.5)").value == pytest.approx(
+        physics.tipping_ratio(3, 0.06, 0.1, 0.5))
+    assert not evaluate("tray_tip(a=3, d=0.06, h=0.1, mu=0.5)").ok  # w is required, d is not
+
+
+def test_rolling_bodies_by_name() -> None:
+    for name, k in (("solid_ball", 1.4), ("hollow_ball", 5 / 3), ("solid_cylinder", 1.5), ("thin_tube", 2.0)):
+        assert evaluate(f"roll(v=0.2, k={name}, mu=0.01)").value == pytest.approx(physics.roll_distance_m(0.2, k, 0.01))
+    assert not evaluate("roll(v=0.2, k=wooden_ball, mu=0.01)").ok  # an unknown name is an invalid line
+
+
 def test_numbers_and_structure() -> None:
     assert numbers("0.35*(g+2)/(2*0.6*20)") == [0.35, 2, 2, 0.6, 20]
     assert numbers("(350/1000)/5") == [350, 1000, 5]

@@ -190,6 +190,16 @@ def test_collator_pads_each_batch_to_its_own_longest_row() -> None:
     assert batch["labels"].tolist() == [[-100, 7, 2, -100, -100], [-100, -100, -100, 9, 2]]
 
 
+def test_collator_rounds_the_width_up_to_a_multiple() -> None:
+    features = [{"input_ids": [5, 6, 7], "labels": [-100, 7, 2]}, {"input_ids": [5, 6, 7, 8, 9], "labels": [-100, -100, -100, 9, 2]}]
+    batch = CompletionCollator(pad_token_id=0, pad_multiple=4, trim_logits=True)(features)
+    assert batch["input_ids"].tolist() == [[5, 6, 7, 0, 0, 0, 0, 0], [5, 6, 7, 8, 9, 0, 0, 0]]
+    assert batch["attention_mask"].sum().item() == 8  # padding is masked out of attention
+    # the loss sees the same answer tokens: labels kept from the first answer position on
+    assert [t for row in batch["labels"].tolist() for t in row if t != -100] == [7, 2, 9, 2]
+    assert batch["logits_to_keep"] == batch["labels"].shape[1]
+
+
 def test_trimmed_logits_give_the_same_loss() -> None:
     """logits_to_keep skips the output layer on the prompt; the loss must not change."""
     import torch
@@ -255,6 +265,20 @@ def warm_model():
     started = time.monotonic()
     models.load_model("embedded", device="cpu")
     return time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_a_time_budget_stops_training_and_keeps_the_adapter(workspace: Path, warm_model: float) -> None:
+    # A budget shorter than one step: the run ends after its first step, saved as usual.
+    config = tiny_config(workspace, run_id="budget", max_steps=3, max_minutes=1e-4, save_checkpoints=False)
+    run_dir = training.train(config, progress=False)
+    assert (run_dir / "adapter_model.safetensors").is_file()
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1]
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "done" and "time budget" in status["stopped_early"], status
+    with pytest.raises(ValueError, match="max_minutes"):
+        TrainConfig(preset="s", max_minutes=0)
 
 
 @pytest.mark.slow

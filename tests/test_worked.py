@@ -414,3 +414,33 @@ def test_rare_checks_get_more_descriptions_of_the_same_scenarios(standard) -> No
         assert after[check] >= n
         if n < 40:  # a rare check: raised to the target where two more descriptions allow it
             assert after[check] >= min(40, 3 * n) - 2, (check, n, after[check])
+
+
+def test_set_down_copies_are_relabelled_and_name_no_release_height(standard) -> None:
+    """--set-down: a share of the records set down on the support instead of let go above it.
+    Each copy is relabelled by physics (a release-height failure becomes whatever else
+    decides), says it is set down, states no release height, and writes `0/0.01`."""
+    from physlab.teacher import SET_DOWN_VARIANT, set_down_variant, worked_examples
+
+    def released_too_high(record: dict) -> bool:
+        deciding = physics.assess(parse_scenario(record["params"])).deciding
+        return deciding is not None and deciding.name == "release height"
+
+    records = standard["train"][:180] + [r for r in standard["train"][180:] if released_too_high(r)][:20]
+    examples = worked_examples(records, set_down=0.5)
+    assert examples == worked_examples(records, set_down=0.5)  # deterministic
+    copies = [e for e in examples if e.get("variant") == SET_DOWN_VARIANT]
+    assert 60 <= len(copies) <= 140  # about half of the records let go above the support
+    by_id = {r["id"]: r for r in records}
+    flipped = 0
+    for copy in copies:
+        params = json.loads(json.dumps(by_id[copy["scenario_id"]]["params"]))
+        params["motion"]["release_height_m"] = 0.0
+        assert copy["label"] == physics.assess(parse_scenario(params)).label
+        flipped += copy["label"] != by_id[copy["scenario_id"]]["label"]
+        dropping = [line for line in copy["completion"].splitlines() if line.startswith("place dropping")]
+        assert all(line.startswith("place dropping: 0/0.01 = 0.000 ok") for line in dropping), copy["completion"]
+        record = set_down_variant(by_id[copy["scenario_id"]])
+        assert record["description"] in copy["prompt"]
+        assert "release_height" not in record["quantities"]  # the text states no release height
+    assert flipped > 0  # release-height failures become successes or other modes

@@ -50,7 +50,7 @@ from physlab.models import (
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
 # Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
-PAD_MULTIPLE = 32  # tokens: batch widths rounded up to this (CompletionCollator says why)
+PAD_MULTIPLE = 1  # tokens; 32 cost 12% tokens/s over the first 10 steps (BENCHMARKS.md); off
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
           "seed": 2**32 - 1, "torch_threads": 1024}

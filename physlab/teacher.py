@@ -565,12 +565,7 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
     if answers_only:
         for example in examples:
             example["completion"] = prompts.format_answer(example["label"])
-    manifest_path = train_path.parent / "manifest.json"
-    dataset_hash = None
-    try:
-        dataset_hash = json.loads(manifest_path.read_text(encoding="utf-8")).get("content_hash")
-    except (OSError, ValueError, AttributeError):
-        pass
+    dataset_hash = _dataset_hash(train_path)
     flags = (f" --teacher {writer.name}" if writer.name != "physics" else "") + (" --answers-only" if answers_only else "")
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
                   rebuild=f"physlab curriculum build --preset {preset}{flags}",
@@ -582,6 +577,15 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
             print(f"  rejected {count}x: {reason}", file=sys.stderr)
     return out_path
 
+
+
+def _dataset_hash(train_path: Path) -> str | None:
+    """The content hash of the data generation a curriculum is built from (its manifest.json):
+    a run records it, and evaluation refuses a student trained on another generation."""
+    try:
+        return json.loads((train_path.parent / "manifest.json").read_text(encoding="utf-8")).get("content_hash")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _worked_example(record: dict, answer, variant: int = 0) -> dict:
@@ -742,6 +746,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
                   rebuild=f"physlab curriculum build --preset {preset} --format worked{flags}",
                   extra={"preset": preset, "teacher": "physics", "format": "worked",
+                         "dataset_hash": _dataset_hash(train_path),
                          "rare_target": rare_target, "max_variants": max_variants, "set_down": set_down,
                          "variants": sum(1 for e in examples if e.get("variant")),
                          "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT)})

@@ -380,6 +380,9 @@ def test_worked_curriculum_rows(tmp_path) -> None:
     from physlab.train import curriculum_format
 
     assert curriculum_format(path) == "worked"
+    # The sidecar names the data generation, so a run trained on it can be checked at evaluation.
+    meta = json.loads(path.with_name(path.name + ".meta.json").read_text())
+    assert meta["dataset_hash"] == json.loads((tmp_path / "seed" / "manifest.json").read_text())["content_hash"]
 
 
 def test_rare_checks_get_more_descriptions_of_the_same_scenarios(standard) -> None:

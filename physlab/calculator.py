@@ -87,7 +87,7 @@ def roll(v: float, k: float, mu: float) -> float:
     return physics.roll_distance_m(v, k, mu)
 
 
-# Named helpers: name -> (function, its argument names in order, the optional ones).
+# Named helpers: name -> (function, its argument names in order; those in OPTIONAL_ARGS may be left out).
 HELPERS: dict[str, tuple[Callable[..., float], tuple[str, ...]]] = {
     "tray_tip": (tray_tip, ("a", "w", "h", "mu", "d")),
     "tray_slide": (tray_slide, ("a", "mu", "w", "h", "d")),

@@ -729,8 +729,9 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
     train_path = data_dir / preset / "train.jsonl"
     if not train_path.is_file():
         raise FileNotFoundError(f"{train_path} not found: run `physlab data generate --preset {preset}` first")
-    if rare_target < 0 or max_variants < 0:
-        raise ValueError(f"rare_target and max_variants: must be >= 0 (got {rare_target}, {max_variants})")
+    if rare_target < 0 or not 0 <= max_variants < SET_DOWN_VARIANT:
+        raise ValueError(f"rare_target: must be >= 0, max_variants: in [0, {SET_DOWN_VARIANT - 1}] "
+                         f"(got {rare_target}, {max_variants})")
     if not 0.0 <= set_down <= 1.0:
         raise ValueError(f"set_down: must be a share in [0, 1] (got {set_down})")
     out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
@@ -748,7 +749,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                   extra={"preset": preset, "teacher": "physics", "format": "worked",
                          "dataset_hash": _dataset_hash(train_path),
                          "rare_target": rare_target, "max_variants": max_variants, "set_down": set_down,
-                         "variants": sum(1 for e in examples if e.get("variant")),
+                         "variants": sum(1 for e in examples if e.get("variant")),  # rare-check + set-down copies
                          "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT)})
     if progress:
         variants = sum(1 for e in examples if e.get("variant"))

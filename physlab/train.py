@@ -49,8 +49,8 @@ from physlab.models import (
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
-# Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
 PAD_MULTIPLE = 1  # tokens; 32 cost 12% tokens/s over the first 10 steps (BENCHMARKS.md); off
+# Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
           "seed": 2**32 - 1, "torch_threads": 1024}
@@ -82,7 +82,7 @@ class TrainConfig(BaseModel):
     grad_accum: int = Field(1, description="Batches accumulated per optimizer step: effective batch = batch_size x grad_accum x processes.")
     max_length: int = Field(512, description="Longest example in tokens (prompt + completion); longer completions are cut, examples whose prompt alone is this long are skipped.")
     max_steps: int | None = Field(None, description="Stop after this many optimizer steps (overrides epochs); None or -1 for no limit.")
-    max_minutes: float | None = Field(None, description="Wall-clock budget for the optimizer steps, in minutes: training stops at the first step past it and saves the adapter as usual (status.json says so). None for no limit.")
+    max_minutes: float | None = Field(None, description="Wall-clock budget for the optimizer steps of this invocation, in minutes: training stops at the first step past it and saves the adapter as usual (status.json says so; a --resume gets a fresh budget). None for no limit.")
     warmup_ratio: float = Field(0.0, description="Fraction of the steps spent warming the learning rate up from 0, in [0, 1).")
     seed: int = Field(42, description="Seed for LoRA initialisation, data order and dropout.")
     run_id: str | None = Field(None, description="Name of the run folder; default <preset>-<model>-r<rank>-<date>-<time>.")
@@ -566,9 +566,22 @@ def _callbacks(run_dir: Path, elapsed_offset_s: float, max_minutes: float | None
             jobs.update_status(run_dir, step=state.global_step, total_steps=state.max_steps, loss=row["loss"])
 
         def on_step_end(self, args, state, control, **kwargs):
-            # The time budget: every process sees its own clock, so all stop within a step of
-            # each other; the schedule is not stretched, the run just ends early.
-            if max_minutes is not None and time.monotonic() - self.started > max_minutes * 60:
+            # The time budget of this invocation (a --resume gets a fresh one): the schedule is
+            # not stretched, the run just ends early. Under several processes the ranks agree
+            # (a MAX all-reduce), so none stops a step before another and leaves it waiting.
+            if max_minutes is None:
+                return
+            over = time.monotonic() - self.started > max_minutes * 60
+            if _world_size() > 1:
+                import torch
+                import torch.distributed as dist
+
+                if dist.is_available() and dist.is_initialized():
+                    flag = torch.tensor([1.0 if over else 0.0],
+                                        device="cuda" if dist.get_backend() == "nccl" else "cpu")
+                    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+                    over = bool(flag.item())
+            if over:
                 control.should_training_stop = True
                 if state.is_world_process_zero:
                     jobs.update_status(run_dir, stopped_early=f"time budget of {max_minutes:g} min "
@@ -632,7 +645,7 @@ def train(config: TrainConfig, progress: bool = True, resume: bool = False) -> P
             job_dir=str(job.folder.resolve()) if job is not None else None,
             command=list(sys.argv), started_at=jobs.now_iso(), created_at_s=time.time(),
             ended_at=None, error=None, outputs={"run_dir": str(run_dir.resolve())}, step=0,
-            total_steps=config.max_steps, cancel_requested=False,
+            total_steps=config.max_steps, cancel_requested=False, stopped_early=None,
         )
 
     previous_handler = None

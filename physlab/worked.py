@@ -169,13 +169,11 @@ def _contacts(scenario: Scenario) -> str:
     return str(scenario.gripper.contacts)
 
 
-def _inertia(scenario: Scenario) -> str:
-    """The rolling body by name (calculator.BODIES), as the text's words describe it."""
+def _inertia(scenario: Scenario) -> str | None:
+    """The rolling body by name (calculator.BODIES), as the text's words describe it; None
+    for a body the names do not cover (then its number is written, as a constant)."""
     k = scenario.object.inertia_factor
-    for name, value in calculator.BODIES.items():
-        if abs(k - value) < 1e-9:
-            return name
-    return _n(k)  # a body the names do not cover: its number
+    return next((name for name, value in calculator.BODIES.items() if abs(k - value) < 1e-9), None)
 
 
 def check_formula(check: Check, scenario: Scenario, quantities: dict[str, str]) -> tuple[str, list[str]]:
@@ -222,8 +220,13 @@ def check_formula(check: Check, scenario: Scenario, quantities: dict[str, str]) 
     elif name == "release height":
         f.q("release_height").t("/").c("0.01")
     elif name == "rolls after release":
-        f.t("max(tan(").q("slope").t(")/").q("rolling_res").t(", roll(v=").q("release_speed").t(", k=") \
-         .t(_inertia(scenario)).t(", mu=").q("rolling_res").t(")/").q("roll_tol").t(")")
+        body = _inertia(scenario)
+        f.t("max(tan(").q("slope").t(")/").q("rolling_res").t(", roll(v=").q("release_speed").t(", k=")
+        if body:
+            f.t(body)
+        else:
+            f.c(_n(scenario.object.inertia_factor))
+        f.t(", mu=").q("rolling_res").t(")/").q("roll_tol").t(")")
     else:  # a check this format does not know yet: fail loudly in the teacher, never guess
         raise ValueError(f"worked format: no formula for check {name!r} ({check.mode})")
     return f.text, f.slots

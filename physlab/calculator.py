@@ -51,7 +51,7 @@ def _inv_deg(f: Callable[[float], float]) -> Callable[[float], float]:
 
 def _footprint(w: float, d: float | None, pick: Callable[[float, float], float] = min) -> float:
     """The side that matters when a helper is given both footprint sides (w, d): the narrow one
-    for tipping, the wide one for sloshing. The helper takes the min, so the student only copies."""
+    for tipping and sliding, the wide one for sloshing. The helper picks, so the student only copies."""
     return w if d is None else pick(w, d)
 
 

@@ -21,6 +21,7 @@ data/<preset>/curriculum.jsonl atomically, one line per train record:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -620,10 +621,10 @@ def rewrite_description(record: dict, variant: int) -> dict:
 SET_DOWN_VARIANT = 100  # variant number of a set-down copy (rare-check copies count from 1)
 
 
-def set_down_variant(record: dict) -> dict | None:
+def set_down_variant(record: dict) -> dict:
     """The record's scenario set down instead of let go above the support: release height 0,
     relabelled by physics and described again (train wording; the text says it is set down
-    and gives no release height). None when it is already set down.
+    and gives no release height).
 
     The generator draws every release height from (0, 3 cm], so no train text ever said "set
     it down", and the student invented a release height for every hand-written text that did
@@ -632,16 +633,15 @@ def set_down_variant(record: dict) -> dict | None:
     from physlab.physics import assess
     from physlab.schema import parse_scenario
 
-    params = json.loads(json.dumps(record["params"]))
-    if not params.get("motion", {}).get("release_height_m"):
-        return None
+    params = copy.deepcopy(record["params"])
     params["motion"]["release_height_m"] = 0.0
     label = assess(parse_scenario(params)).label
     return rewrite_description({**record, "params": params, "label": label}, SET_DOWN_VARIANT)
 
 
 def set_down_indices(records: list[dict], share: float) -> list[int]:
-    """Which records get a set-down copy: a seeded `share` of those let go above the support."""
+    """Which records get a set-down copy: a seeded `share` of those let go above the support
+    (share 0: none)."""
     import random
 
     rng = random.Random("set-down")
@@ -703,18 +703,15 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
                              f"{record['label']} (the description's rounding flips it)")
         answers.append(answer)
         examples.append(_worked_example(record, answer))
+    copies = [(index, variant, rewrite_description(records[index], variant))
+              for index, variant in rare_check_variants(answers, rare_target, max_variants)]
+    copies += [(index, SET_DOWN_VARIANT, set_down_variant(records[index]))
+               for index in set_down_indices(records, set_down)]
     extra: dict[int, list[dict]] = {}
-    for index, variant in rare_check_variants(answers, rare_target, max_variants) if rare_target > 0 else ():
-        record = rewrite_description(records[index], variant)
+    for index, variant, record in copies:
         answer = worked_answer(record)
-        if answer.label == record["label"]:
+        if answer.label == record["label"]:  # a copy whose new rounding flips the label is left out
             extra.setdefault(index, []).append(_worked_example(record, answer, variant))
-    for index in set_down_indices(records, set_down) if set_down > 0 else ():
-        record = set_down_variant(records[index])
-        if record is not None:
-            answer = worked_answer(record)
-            if answer.label == record["label"]:
-                extra.setdefault(index, []).append(_worked_example(record, answer, SET_DOWN_VARIANT))
     return [example for i, original in enumerate(examples) for example in (original, *extra.get(i, ()))]
 
 
@@ -742,6 +739,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
             stats.total += 1
             stats.by_label[example["label"]] += 1
             stats.by_teacher["physics"] += 1
+    variants = sum(1 for e in examples if e.get("variant"))
     flags = (f" --rare-target {rare_target} --max-variants {max_variants}" if rare_target else "") + \
         (f" --set-down {set_down:g}" if set_down else "")
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
@@ -749,10 +747,9 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                   extra={"preset": preset, "teacher": "physics", "format": "worked",
                          "dataset_hash": _dataset_hash(train_path),
                          "rare_target": rare_target, "max_variants": max_variants, "set_down": set_down,
-                         "variants": sum(1 for e in examples if e.get("variant")),  # rare-check + set-down copies
+                         "variants": variants,  # rare-check + set-down copies
                          "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT)})
     if progress:
-        variants = sum(1 for e in examples if e.get("variant"))
         print(f"wrote {out_path}: {len(examples)} worked examples"
               + (f" ({variants} extra descriptions: rare checks, set down)" if variants else ""),
               file=sys.stderr)

@@ -49,7 +49,7 @@ from physlab.models import (
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
-PAD_MULTIPLE = 1  # tokens; 32 cost 12% tokens/s over the first 10 steps (BENCHMARKS.md); off
+PAD_MULTIPLE = 1  # tokens; 32 cost 10% tokens/s over the first 10 steps (bench/pad_multiple.py), so off
 # Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
@@ -371,10 +371,9 @@ class CompletionCollator:
     """Pads a batch on the right to its own longest row (not to max_length): on a CPU every
     padded token costs as much as a real one. Padding gets attention 0 and label -100.
 
-    With pad_multiple M > 1 the width is rounded up to a multiple of M tokens. A run of
-    hundreds of distinct batch widths made steps slow down over a run (5.3 s to 8.5 s, the
-    process growing to 12 GB; BENCHMARKS.md, worked try 2): every new shape costs kernel and
-    allocator work. A few dozen widths cost at most M-1 padded tokens per row.
+    With pad_multiple M > 1 the width is rounded up to a multiple of M tokens, so a run sees a
+    few dozen batch shapes instead of hundreds (a suspect for the slowdown over long runs,
+    BENCHMARKS.md); it costs up to M-1 padded tokens per row, 10% tokens/s at M = 32.
 
     With trim_logits, only the positions from the batch's shortest prompt on get vocabulary
     logits (the model's `logits_to_keep`): the loss ignores the prompt, and the 49k-way output

@@ -35,17 +35,19 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as runs:
         for multiple in (int(m) for m in args.multiples.split(",")):
-            training.PAD_MULTIPLE = multiple
             # The worked try-2/3 recipe (BENCHMARKS.md), cut to a few steps.
             config = training.TrainConfig(
                 preset=args.preset, curriculum=args.curriculum, run_id=f"pad-{multiple}", runs_dir=runs,
                 lora_r=16, lora_alpha=32, target_modules=["all-linear"], learning_rate=1e-3, epochs=1.0,
-                batch_size=4, max_length=768, warmup_ratio=0.03, max_steps=args.steps, save_checkpoints=False)
+                batch_size=4, max_length=768, warmup_ratio=0.03, max_steps=args.steps, save_checkpoints=False,
+                pad_multiple=multiple)
             run_dir = training.train(config, progress=False)
             rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
             rates = [row["tokens_per_s"] for row in rows]
             print(f"pad multiple {multiple:>3}: tokens/s per step {rates}; "
-                  f"mean of steps 2..{len(rates)}: {statistics.mean(rates[1:]):.1f}", flush=True)
+                  f"mean of steps 2..{len(rates)}: {statistics.mean(rates[1:]):.1f}; "
+                  f"second half (steps {len(rates) // 2 + 1}..{len(rates)}): {statistics.mean(rates[len(rates) // 2:]):.1f}",
+                  flush=True)
     return 0
 
 

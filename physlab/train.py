@@ -49,11 +49,11 @@ from physlab.models import (
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
-PAD_MULTIPLE = 1  # tokens; 32 cost 10% tokens/s over the first 10 steps (bench/pad_multiple.py), so off
+PAD_MULTIPLE_DEFAULT = 1  # tokens; see TrainConfig.pad_multiple
 # Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
-          "seed": 2**32 - 1, "torch_threads": 1024}
+          "seed": 2**32 - 1, "torch_threads": 1024, "pad_multiple": 4096}
 
 
 def slug(text: str, fallback: str = "model") -> str:
@@ -93,6 +93,7 @@ class TrainConfig(BaseModel):
     precision: str = Field("auto", description="Matmul precision: bf16 (autocast; float32 master weights), fp32, or auto = bf16 on a GPU that supports it and on CPUs with native bf16 (AVX512-BF16 / AMX, about 2x faster there), else fp32.")
     share_prefix: bool = Field(True, description="Compute the prompt prefix every example shares (chat template, system turn, instruction: ~127 tokens) once per step instead of once per example; the same loss, 13% faster per step on the seed preset (BENCHMARKS.md). Off under several processes.")
     answer_format: str | None = Field(None, description="Target format, read from the curriculum: 'answer' (YES/NO, mode, reasoning) or 'worked' (formula lines a calculator evaluates, then the answer); the student answers in it.")
+    pad_multiple: int = Field(PAD_MULTIPLE_DEFAULT, description="Round each batch's width (and the positions given logits) up to a multiple of this many tokens, so a run sees a few dozen matmul shapes instead of hundreds: on a CPU every new shape costs oneDNN a kernel build and memory (BENCHMARKS.md, Training speed). 1 pads to the longest row only.")
     torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (all cores). Lower it when other work shares the CPU.")
 
     # ---- field checks: each message names the field and what is allowed
@@ -110,7 +111,7 @@ class TrainConfig(BaseModel):
             raise ValueError(f"must be a folder name (letters, digits, - _ ., at most 100), got {v!r}")
         return v
 
-    @field_validator("lora_r", "lora_alpha", "batch_size", "grad_accum", "logging_steps")
+    @field_validator("lora_r", "lora_alpha", "batch_size", "grad_accum", "logging_steps", "pad_multiple")
     @classmethod
     def _positive_int(cls, v: int, info: Any) -> int:
         if v < 1:
@@ -411,6 +412,7 @@ class CompletionCollator:
             # The logit at position p predicts token p+1: keep from one before the first answer token.
             first_answer = min(_first_label(row) for row in labels)
             keep = width - max(first_answer - 1, 0)
+            keep = min(width, -(-keep // self.pad_multiple) * self.pad_multiple)  # few lm_head shapes too
             batch["logits_to_keep"] = keep
             batch["labels"] = torch.tensor([row[width - keep:] for row in labels])
         else:
@@ -436,6 +438,51 @@ def with_shared_prefix(model: Any, inputs: dict[str, Any], prefix_ids: list[int]
     cache.batch_repeat_interleave(rows)
     positions = torch.arange(len(prefix_ids), len(prefix_ids) + width, device=ids.device).expand(rows, width)
     return {**inputs, "position_ids": positions, cache_kwarg_name(model): cache}
+
+
+# Architectures whose causal-LM head is a plain lm_head(hidden) (no logit scaling or soft-capping),
+# so answer_position_loss computes exactly the model's own loss.
+PLAIN_HEAD_TYPES = ("llama", "qwen2", "qwen3", "mistral", "smollm3")
+LOSS_CHUNK_ROWS = 128  # answer positions per vocabulary projection: 128 x 49k fp32 = 25 MB, kept below
+                       # glibc's 32 MB mmap threshold so the buffers are reused instead of page-faulted
+
+
+def supports_answer_position_loss(model: Any) -> bool:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
+    return getattr(getattr(base, "config", None), "model_type", None) in PLAIN_HEAD_TYPES and head is not None and \
+        hasattr(base, getattr(base, "base_model_prefix", "") or "-")
+
+
+def answer_position_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None,
+                         chunk_rows: int = LOSS_CHUNK_ROWS) -> Any:
+    """The causal-LM loss with the vocabulary projection run only where a label is scored.
+
+    The model's own loss projects every kept position (from the batch's shortest prompt on,
+    padding included) onto the 49k vocabulary, then masks most of them out. This runs the
+    decoder, picks the positions whose next token is an answer token, and projects those alone,
+    a chunk at a time. The same value as the model's loss (tests check loss and gradients): a sum
+    over answer tokens divided by num_items_in_batch (the Trainer's count over the accumulated
+    batch), else their mean.
+    """
+    import torch
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    decoder = getattr(base, base.base_model_prefix)
+    head = base.get_output_embeddings()
+    labels = inputs["labels"]
+    body = {k: v for k, v in inputs.items() if k not in ("labels", "logits_to_keep", "num_items_in_batch")}
+    hidden = decoder(**body).last_hidden_state[:, -labels.shape[1]:]  # labels cover the kept positions
+    targets = labels[:, 1:]
+    scored = targets != -100
+    picked, wanted = hidden[:, :-1][scored], targets[scored]
+    total = hidden.new_zeros((), dtype=torch.float32)
+    for start in range(0, picked.shape[0], chunk_rows):
+        logits = head(picked[start:start + chunk_rows]).float()
+        total = total + torch.nn.functional.cross_entropy(logits, wanted[start:start + chunk_rows], reduction="sum")
+    if num_items_in_batch is not None:
+        return total / torch.as_tensor(num_items_in_batch, device=total.device)
+    return total / scored.sum().clamp(min=1)
 
 
 def _first_label(labels: list[int]) -> int:
@@ -770,17 +817,22 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
     prefix_len = shared_prefix_length(examples) if config.share_prefix and _world_size() == 1 else 0
     prefix_ids = list(examples[0]["input_ids"][:prefix_len])
 
+    # DDP syncs gradients through its wrapper's forward, so several processes use the model's own loss.
+    answer_loss = supports_answer_position_loss(model) and _world_size() == 1
+
     class PhyslabTrainer(Trainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if prefix_ids:
                 inputs = with_shared_prefix(model, inputs, prefix_ids)
+            if answer_loss and not return_outputs:
+                return answer_position_loss(model, inputs, num_items_in_batch)
             return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                         num_items_in_batch=num_items_in_batch)
 
     trainer = PhyslabTrainer(
         model=model, args=args, train_dataset=examples,
         data_collator=CompletionCollator(tokenizer.pad_token_id, trim_logits=accepts_logits_to_keep(model),
-                                         prefix_len=prefix_len, pad_multiple=PAD_MULTIPLE),
+                                         prefix_len=prefix_len, pad_multiple=config.pad_multiple),
         processing_class=tokenizer, callbacks=[metrics_writer],
     )
     # Replace the Trainer's per-step printed dicts with the loss shown in the bar (metrics.jsonl has them all).

@@ -217,6 +217,21 @@ def test_trimmed_logits_give_the_same_loss() -> None:
     assert models.accepts_logits_to_keep(model)
     with torch.no_grad():
         torch.testing.assert_close(model(**trimmed).loss, model(**full).loss)
+    # Rounding the width and the kept positions up to a multiple (few matmul shapes) keeps the loss too.
+    rounded = CompletionCollator(0, trim_logits=True, pad_multiple=4)(features)
+    assert rounded["input_ids"].shape == (3, 8) and rounded["logits_to_keep"] == 8
+    with torch.no_grad():
+        torch.testing.assert_close(model(**rounded).loss, model(**full).loss)
+
+
+def test_collator_rounds_the_kept_logit_positions_to_the_multiple_too() -> None:
+    features = [{"input_ids": list(range(1, 10)), "labels": [-100] * 6 + [7, 8, 9]},
+                {"input_ids": list(range(1, 8)), "labels": [-100] * 5 + [6, 7]}]
+    batch = CompletionCollator(pad_token_id=0, pad_multiple=4, trim_logits=True)(features)
+    assert batch["input_ids"].shape == (2, 12)
+    # the first answer token is at 5: 8 positions from 4 on would do; rounded up to 8 (a multiple of 4)
+    assert batch["logits_to_keep"] == 8 and batch["labels"].shape == (2, 8)
+    assert [t for row in batch["labels"].tolist() for t in row if t != -100] == [7, 8, 9, 6, 7]
 
 
 def test_sharing_the_prompt_prefix_gives_the_same_loss_and_gradients() -> None:
@@ -254,6 +269,50 @@ def test_sharing_the_prompt_prefix_gives_the_same_loss_and_gradients() -> None:
     torch.testing.assert_close(shared_loss, full_loss)
     for name, grad in full_grads.items():
         torch.testing.assert_close(shared_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_the_answer_position_loss_equals_the_models_own_loss_and_gradients() -> None:
+    """Training projects only answer positions onto the vocabulary, a chunk at a time; loss and
+    LoRA gradients must equal the model's own loss over the padded, trimmed batch, with the
+    shared prefix too, whether the Trainer passes a token count or not."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    base = LlamaForCausalLM(LlamaConfig(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                        num_attention_heads=4, num_key_value_heads=2))
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules="all-linear"))
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.5)
+    assert training.supports_answer_position_loss(model)
+    prefix = [3, 4, 5, 6, 7]
+    features = [{"input_ids": prefix + [50, 51, 8, 9, 10], "labels": [-100] * 7 + [8, 9, 10]},
+                {"input_ids": prefix + [60, 61, 62, 63, 16, 17, 18, 19], "labels": [-100] * 9 + [16, 17, 18, 19]},
+                {"input_ids": prefix + [70, 22, 23], "labels": [-100] * 6 + [22, 23]}]
+
+    def loss_and_grads(compute):
+        model.zero_grad()
+        loss = compute()
+        loss.backward()
+        return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+
+    for prefix_len, pad_multiple in ((0, 1), (5, 4)):
+        batch = CompletionCollator(0, trim_logits=True, prefix_len=prefix_len, pad_multiple=pad_multiple)(features)
+
+        def inputs():  # the prefix's KV cache is built (with gradients) and filled per forward
+            return training.with_shared_prefix(model, batch, prefix) if prefix_len else batch
+
+        for count in (None, torch.tensor(11)):  # 11 answer tokens; the Trainer may pass a larger count
+            extra = {} if count is None else {"num_items_in_batch": count}
+            want, want_grads = loss_and_grads(lambda: model(**inputs(), **extra).loss)
+            got, got_grads = loss_and_grads(
+                lambda: training.answer_position_loss(model, inputs(), count, chunk_rows=3))  # several chunks
+            torch.testing.assert_close(got, want)
+            for name, grad in want_grads.items():
+                torch.testing.assert_close(got_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)
+    assert not training.supports_answer_position_loss(torch.nn.Linear(2, 2))
 
 
 # ---------------------------------------------------------------------------- real training (slow)

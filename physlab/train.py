@@ -812,6 +812,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             print(f"physlab: no checkpoint in {checkpoints}; starting run {config.run_id} from the beginning",
                   file=sys.stderr)
 
+    commit = git_commit()  # the code that trains, read now: the tree may change during an hour's run
     metrics_writer, quiet_progress = _callbacks(run_dir, elapsed_offset, config.max_minutes)
     # DDP expects one forward per backward, so several processes train on full rows.
     prefix_len = shared_prefix_length(examples) if config.share_prefix and _world_size() == 1 else 0
@@ -860,7 +861,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
             "answer_format": config.answer_format or "answer",
             "seed": config.seed,
             "versions": library_versions(),
-            "git_commit": git_commit(),
+            "git_commit": commit,
             "device": device,
             "dtype": str(dtype_for(device)).removeprefix("torch."),
             "precision": precision,

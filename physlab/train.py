@@ -49,7 +49,7 @@ from physlab.models import (
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
-PAD_MULTIPLE_DEFAULT = 1  # tokens; see TrainConfig.pad_multiple
+PAD_MULTIPLE_DEFAULT = 32  # tokens; see TrainConfig.pad_multiple and BENCHMARKS.md, Training speed
 # Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
@@ -94,6 +94,7 @@ class TrainConfig(BaseModel):
     share_prefix: bool = Field(True, description="Compute the prompt prefix every example shares (chat template, system turn, instruction: ~127 tokens) once per step instead of once per example; the same loss, 13% faster per step on the seed preset (BENCHMARKS.md). Off under several processes.")
     answer_format: str | None = Field(None, description="Target format, read from the curriculum: 'answer' (YES/NO, mode, reasoning) or 'worked' (formula lines a calculator evaluates, then the answer); the student answers in it.")
     pad_multiple: int = Field(PAD_MULTIPLE_DEFAULT, description="Round each batch's width (and the positions given logits) up to a multiple of this many tokens, so a run sees a few dozen matmul shapes instead of hundreds: on a CPU every new shape costs oneDNN a kernel build and memory (BENCHMARKS.md, Training speed). 1 pads to the longest row only.")
+    answer_logits: bool = Field(True, description="Project only the positions whose next token is scored (answer tokens) onto the vocabulary, in chunks, instead of every position from the batch's shortest prompt on; the same loss (llama/qwen/mistral-type heads; others and several processes use the model's own loss).")
     torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (all cores). Lower it when other work shares the CPU.")
 
     # ---- field checks: each message names the field and what is allowed
@@ -819,7 +820,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
     prefix_ids = list(examples[0]["input_ids"][:prefix_len])
 
     # DDP syncs gradients through its wrapper's forward, so several processes use the model's own loss.
-    answer_loss = supports_answer_position_loss(model) and _world_size() == 1
+    answer_loss = config.answer_logits and supports_answer_position_loss(model) and _world_size() == 1
 
     class PhyslabTrainer(Trainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

@@ -373,9 +373,10 @@ class CompletionCollator:
     """Pads a batch on the right to its own longest row (not to max_length): on a CPU every
     padded token costs as much as a real one. Padding gets attention 0 and label -100.
 
-    With pad_multiple M > 1 the width is rounded up to a multiple of M tokens, so a run sees a
-    few dozen batch shapes instead of hundreds (a suspect for the slowdown over long runs,
-    BENCHMARKS.md); it costs up to M-1 padded tokens per row, 10% tokens/s at M = 32.
+    With pad_multiple M > 1 the width (and, with trim_logits, the kept positions) is rounded up
+    to a multiple of M tokens, so a run sees a few dozen matmul shapes instead of hundreds. With
+    M = 32, worked try 4 kept a steady 5.6 s/step where try 3 (M = 1) slowed from 8.2 to 13.4
+    (BENCHMARKS.md, Training speed); it costs up to M-1 padded tokens per row.
 
     With trim_logits, only the positions from the batch's shortest prompt on get vocabulary
     logits (the model's `logits_to_keep`): the loss ignores the prompt, and the 49k-way output
@@ -444,15 +445,13 @@ def with_shared_prefix(model: Any, inputs: dict[str, Any], prefix_ids: list[int]
 # Architectures whose causal-LM head is a plain lm_head(hidden) (no logit scaling or soft-capping),
 # so answer_position_loss computes exactly the model's own loss.
 PLAIN_HEAD_TYPES = ("llama", "qwen2", "qwen3", "mistral", "smollm3")
-LOSS_CHUNK_ROWS = 128  # answer positions per vocabulary projection: 128 x 49k fp32 = 25 MB, kept below
-                       # glibc's 32 MB mmap threshold so the buffers are reused instead of page-faulted
+LOSS_CHUNK_ROWS = 128  # answer positions per vocabulary projection: 128 x 49k fp32 logits = 25 MB at a time
 
 
 def supports_answer_position_loss(model: Any) -> bool:
+    """Whether answer_position_loss equals this model's own loss (a plain-head architecture)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
-    return getattr(getattr(base, "config", None), "model_type", None) in PLAIN_HEAD_TYPES and head is not None and \
-        hasattr(base, getattr(base, "base_model_prefix", "") or "-")
+    return getattr(getattr(base, "config", None), "model_type", None) in PLAIN_HEAD_TYPES
 
 
 def answer_position_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None,

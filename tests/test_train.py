@@ -298,17 +298,16 @@ def test_the_answer_position_loss_equals_the_models_own_loss_and_gradients() -> 
         loss.backward()
         return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
 
+    def inputs(batch, prefix_len):  # the prefix's KV cache is built (with gradients) and filled per forward
+        return training.with_shared_prefix(model, batch, prefix) if prefix_len else batch
+
     for prefix_len, pad_multiple in ((0, 1), (5, 4)):
         batch = CompletionCollator(0, trim_logits=True, prefix_len=prefix_len, pad_multiple=pad_multiple)(features)
-
-        def inputs():  # the prefix's KV cache is built (with gradients) and filled per forward
-            return training.with_shared_prefix(model, batch, prefix) if prefix_len else batch
-
         for count in (None, torch.tensor(11)):  # 11 answer tokens; the Trainer may pass a larger count
             extra = {} if count is None else {"num_items_in_batch": count}
-            want, want_grads = loss_and_grads(lambda: model(**inputs(), **extra).loss)
-            got, got_grads = loss_and_grads(
-                lambda: training.answer_position_loss(model, inputs(), count, chunk_rows=3))  # several chunks
+            want, want_grads = loss_and_grads(lambda b=batch, p=prefix_len, e=extra: model(**inputs(b, p), **e).loss)
+            got, got_grads = loss_and_grads(  # chunk_rows=3: several chunks
+                lambda b=batch, p=prefix_len, c=count: training.answer_position_loss(model, inputs(b, p), c, chunk_rows=3))
             torch.testing.assert_close(got, want)
             for name, grad in want_grads.items():
                 torch.testing.assert_close(got_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)

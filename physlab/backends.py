@@ -44,6 +44,7 @@ SPEC_FORMS = (
     "majority (always the majority training label)",
     "run:<run_id> (a LoRA adapter from results/runs/<run_id>; a worked student answers with the calculator)",
     "run:<run_id>:no-calculator (a worked student writing its own values)",
+    "run:<run_id>:typed (a worked student whose copied numbers must fit their units, physlab.typedcopy)",
     "sklearn:logreg or sklearn:gbt (a classical learner fitted on train's structured parameters; evaluate only)",
     "probe:<ratios|quantities>:<run_id> (a run trained on a probe preset, asked with the hint appended; evaluate only)",
     "ollama:<name> (a model served by Ollama, e.g. ollama:qwen2.5:1.5b)",
@@ -665,9 +666,10 @@ class WorkedBackend(TransformersBackend):
     answer_format = "worked"
     WORKED_MAX_NEW_TOKENS = 360  # the longest teacher answer is ~230 tokens, values included
 
-    def __init__(self, *args: Any, use_calculator: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, use_calculator: bool = True, typed_copy: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.use_calculator = use_calculator
+        self.typed_copy = typed_copy
         self._token_text: dict[int, str] = {}
         self.last_stats: list[dict[str, Any]] = []
 
@@ -677,16 +679,22 @@ class WorkedBackend(TransformersBackend):
         return build_worked_prompt(description)
 
     def answer_settings(self) -> dict[str, Any]:
-        return {"answer_format": "worked", "calculator": self.use_calculator,
-                "max_new_tokens": self.WORKED_MAX_NEW_TOKENS}
+        settings = {"answer_format": "worked", "calculator": self.use_calculator,
+                    "max_new_tokens": self.WORKED_MAX_NEW_TOKENS}
+        if self.typed_copy:
+            settings["typed_copy"] = True
+        return settings
 
     def score(self, prompts: list[str]) -> list[dict[str, float]]:
         raise NotImplementedError(f"{self.name} answers in the worked format: use mode 'generate'")
 
     def generate(self, prompts: list[str], max_new_tokens: int = 64) -> list[str]:
         from physlab import toolgen
+        from physlab.prompts import worked_description
+        from physlab.typedcopy import Typer
 
         rows = [self._encode_prompt(p) for p in prompts]
+        typers = [Typer.for_description(worked_description(p)) for p in prompts] if self.typed_copy else None
         prefix = self._shared_prefix(rows) if len(rows) > 1 or self._prefix is not None else 0
         budget = max(max_new_tokens, self.WORKED_MAX_NEW_TOKENS)
         outputs: list[str] = []
@@ -696,13 +704,16 @@ class WorkedBackend(TransformersBackend):
             results = toolgen.generate(
                 self.model, self.tokenizer, batch, max_new_tokens=budget, use_calculator=self.use_calculator,
                 prefix=prefix, prefix_cache=self._prefix[1] if prefix else None, cache_kwarg=self._cache_kwarg,
-                token_text=self._token_text)
+                token_text=self._token_text,
+                typers=typers[start:start + self.batch_size] if typers is not None else None)
             outputs += [r["text"] for r in results]
             self.last_stats += results
         return outputs
 
 
 NO_CALCULATOR = "no-calculator"
+TYPED = "typed"
+RUN_OPTIONS = ("", NO_CALCULATOR, TYPED)
 
 
 # --------------------------------------------------------------------------- specs
@@ -781,9 +792,9 @@ def check_spec(spec: str, *, preset: str | None = None, data_dir: str | Path | N
         return
     if kind == "run" and arg:
         run_id, _, option = arg.partition(":")
-        if option not in ("", NO_CALCULATOR):
-            raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id> or "
-                               f"run:<id>:{NO_CALCULATOR}")
+        if option not in RUN_OPTIONS:
+            raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id>, "
+                               f"run:<id>:{NO_CALCULATOR} or run:<id>:{TYPED}")
         resolve_run(run_id, runs_dir)
         return
     if kind in ("ollama", "hf") and arg:
@@ -825,15 +836,17 @@ def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path |
         return MajorityBackend([r["label"] for r in _train_records(preset, data_dir)])
     if kind == "run" and arg:
         run_id, _, option = arg.partition(":")
-        if option not in ("", NO_CALCULATOR):
-            raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id> or "
-                               f"run:<id>:{NO_CALCULATOR} (a worked student writing its own values)")
+        if option not in RUN_OPTIONS:
+            raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id>, "
+                               f"run:<id>:{NO_CALCULATOR} (a worked student writing its own values) or "
+                               f"run:<id>:{TYPED} (copied numbers must fit their units)")
         base, adapter = resolve_run(run_id, runs_dir)
         if run_answer_format(run_id, runs_dir) == "worked":
             return WorkedBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
-                                 precision=precision, use_calculator=option != NO_CALCULATOR and use_calculator)
+                                 precision=precision, use_calculator=option != NO_CALCULATOR and use_calculator,
+                                 typed_copy=option == TYPED)
         if option:
-            raise BackendError(f"run '{run_id}' answers in the plain format; :{NO_CALCULATOR} only applies "
+            raise BackendError(f"run '{run_id}' answers in the plain format; :{option} only applies "
                                f"to students trained with `physlab curriculum build --format worked`")
         return TransformersBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
                                    precision=precision)

@@ -448,7 +448,10 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
             # as unparsed) or drop the extras, so answers stay aligned with their scenarios.
             outputs = (outputs + [None] * len(batch))[: len(batch)]
             lines = []
-            for scenario, prompt, output in zip(batch, batch_prompts, outputs, strict=True):
+            # typed copying: how many tokens it overrode in each answer (physlab.typedcopy)
+            stats = getattr(backend, "last_stats", None) if getattr(backend, "typed_copy", False) else None
+            retyped = [s.get("retyped", 0) for s in stats] if stats and len(stats) == len(batch) else None
+            for index, (scenario, prompt, output) in enumerate(zip(batch, batch_prompts, outputs, strict=True)):
                 if mode == "score":
                     probs = clean_probabilities(output)
                     raw, parsed = answer_from_probabilities(probs)
@@ -457,6 +460,8 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
                 rec = make_record(scenario, model, prompt, raw, parsed, probs, per_item, mode)
                 if getattr(backend, "answer_format", "answer") == "worked":
                     rec.update(worked_diagnostics(raw, scenario, parsed.get("label")))
+                    if retyped is not None:
+                        rec["retyped_tokens"] = retyped[index]
                 lines.append(json.dumps(rec, default=_json_default))
             with records_path.open("a") as fh:
                 fh.write("\n".join(lines) + "\n")

@@ -90,6 +90,15 @@ def build_worked_prompt(description: str) -> str:
     return f"{WORKED_INSTRUCTION}\n\nScenario: {description.strip()}\n\n{QUESTION}"
 
 
+def worked_description(prompt: str) -> str:
+    """The description inside a worked prompt (build_worked_prompt's inverse); the whole prompt
+    when it is not one."""
+    head, sep, rest = prompt.partition("\n\nScenario: ")
+    if not sep:
+        return prompt
+    return rest.rsplit(f"\n\n{QUESTION}", 1)[0]
+
+
 def prompt_builder(answer_format: str):
     """build_prompt or build_worked_prompt, by answer format ('answer' or 'worked')."""
     if answer_format not in ANSWER_FORMATS:

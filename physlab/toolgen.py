@@ -10,6 +10,11 @@ no loss on it). Other rows go on generating meanwhile; nothing is recomputed.
 Without the calculator (`calculator=False`, the pure-scratchpad ablation) the same loop
 runs with no insertion: the student writes the values itself.
 
+Typed copying (`typers`, physlab.typedcopy): while a row writes a number into a formula, its
+token is the best of the model's top `TYPED_TOP_K` candidates that keeps the number one the
+description states with a unit of the slot's dimension (or no unit). Outside a number, and
+when no candidate fits, the model's own choice stands.
+
 Caps: `max_new_tokens` per row (values included) and `max_lines` worked lines; a row stops
 at EOS or once its FAILURE_MODE line is complete.
 """
@@ -21,9 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from physlab import calculator
+from physlab.typedcopy import Typer, choose
 from physlab.worked import MAX_LINES, formula_to_compute
 
 INVALID_VALUE = "?"  # written after `=` when a formula does not evaluate (the line is counted invalid)
+TYPED_TOP_K = 40  # candidates typed copying looks at; a digit of the right number is rarely further down
 
 
 @dataclass
@@ -56,14 +63,16 @@ def _finished(text: str) -> bool:
 def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_tokens: int = 360,
              use_calculator: bool = True, max_lines: int = MAX_LINES, prefix: int = 0,
              prefix_cache: Any = None, cache_kwarg: str = "past_key_values",
-             token_text: dict[int, str] | None = None, prefill: list[str] | None = None) -> list[dict[str, Any]]:
+             token_text: dict[int, str] | None = None, prefill: list[str] | None = None,
+             typers: list[Typer | None] | None = None) -> list[dict[str, Any]]:
     """Greedy tool-paused generation for encoded prompts `rows`; one dict per row:
-    {"text", "new_tokens", "inserted", "invalid"}.
+    {"text", "new_tokens", "inserted", "invalid", "retyped"}.
 
     `prefix` tokens at the start of every row may come with their KV cache (`prefix_cache`,
     computed once by the caller for all batches); rows are laid out [prefix][padding][own].
     `prefill`: text of the answer already at the end of each row (its tokens are in the row);
     generation continues it, and a prefill ending in a formula's `=` gets its value first.
+    `typers`: one typed-copy constraint per row (None: that row is not constrained).
     """
     import torch
 
@@ -116,6 +125,9 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
                     feed.append(pad)
                     continue
                 token = row.queue.pop(0) if row.queue else choice[pos]
+                typer = typers[i] if typers is not None and not row.queue and token == choice[pos] else None
+                if typer is not None:
+                    token = _typed(typer, row.text, logits[pos], token, piece)
                 feed.append(token)
                 if token in stop_ids:
                     row.done = True
@@ -149,4 +161,17 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
             next_pos = next_pos + 1
             logits = out.logits[:, -1]
     return [{"text": row.text.strip(), "new_tokens": len(row.ids), "inserted": row.inserted,
-             "invalid": row.invalid} for row in state]
+             "invalid": row.invalid, "retyped": typers[i].changed if typers is not None and typers[i] else 0}
+            for i, row in enumerate(state)]
+
+
+def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any) -> int:
+    """The token typed copying writes next (the model's own `token` unless it starts or
+    continues a number the description's units rule out)."""
+    constraint = typer.allowed(text)
+    if constraint is None or (not constraint[1] and piece(token)[:1] not in "0123456789."):
+        return token
+    top = logits.topk(TYPED_TOP_K).indices.tolist()
+    chosen, changed = choose(top, [piece(t) for t in top], constraint)
+    typer.changed += int(changed)
+    return chosen

@@ -1,0 +1,256 @@
+"""Typed copying: a worked formula may take a number from the description only when the
+description's unit for that number has the dimension the formula's slot needs.
+
+Why: on the held-out wording split most wrong copies are numbers of the wrong kind. For
+worked try 4, 80 of the 103 wrong copied numbers whose right value the text states have a
+different dimension in the text from the one the slot needs: an acceleration where the crush
+force belongs ("Beyond about 33.7 N of pinch it gets dented" is a sentence it never saw, so it
+copies the 4.19 m/s² of the next sentence). The student still chooses *which* number: this
+module only removes the candidates whose unit says they cannot be right, at decode time, the
+way grammar-constrained decoding removes tokens that break a grammar.
+
+How:
+- `text_numbers(description)` reads every number of the description with the dimension of
+  the unit written after it ("33.7 N" is a force, "4.19 m/s²" an acceleration, "0.6" has
+  none). Numbers of a size list share its unit ("3.94 by 4.23 by 15.6 cm").
+- `templates()` holds, per (phase, mode), the shape of each formula the physics teacher
+  writes (numbers as `#`, units dropped) and the dimension of each of its numbers. It is built
+  once per process from the `seed` preset's scenarios in every wording (about 2 s), so it
+  follows physlab.worked.check_formula by construction; nothing is stored on disk.
+- `Typer.allowed(text)` returns, for a worked line being written, the number strings that may
+  be written at its current literal (None = no constraint): those whose text dimension is the
+  slot's, or unknown (a bare number may be anything). A literal that every matching template
+  fills with a constant (the 2 of a diameter, the 0.01 of the release limit) is never
+  constrained, and neither is anything outside a formula (the value after `=`, the answer).
+  `0` is always allowed: the teacher writes it for a quantity the text leaves at none (an
+  object set down has no release height).
+- `choose(...)` picks the best-scoring token among the model's top candidates that keeps the
+  literal a prefix of an allowed string; when none of them does, the model's own choice stands.
+
+Dimensions: "mass", "length", "force", "time", "speed", "accel", "angle", "percent", and
+"ratio" (a dimensionless slot: a friction coefficient, a fill fraction), which takes bare
+numbers and percentages.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from physlab import calculator
+
+UNIT_DIMS = {
+    "mg": "mass", "g": "mass", "kg": "mass",
+    "mm": "length", "cm": "length", "m": "length", "in": "length",
+    "N": "force", "kN": "force",
+    "s": "time", "ms": "time",
+    "mps": "speed", "cmps": "speed", "mmps": "speed",
+    "mps2": "accel",
+    "pct": "percent",
+    "deg": "angle",
+}
+# The dimension of a quantity slot (physlab.worked) when the teacher writes it without a unit.
+SLOT_DIMS = {
+    "mass": "mass", "payload": "mass",
+    "height": "length", "width": "length", "depth": "length", "diameter": "length", "com_height": "length",
+    "offset": "length", "pad_radius": "length", "tracking": "length", "clearance": "length",
+    "release_height": "length", "roll_tol": "length",
+    "grip": "force", "crush": "force",
+    "lift_accel": "accel", "transport_accel": "accel", "brake": "accel",
+    "ramp": "time", "reaction": "time",
+    "speed": "speed", "release_speed": "speed",
+    "pad_mu": "ratio", "support_mu": "ratio", "rolling_res": "ratio", "fill": "ratio",
+    "slope": "angle",
+}
+# Text dimensions a slot dimension accepts besides "unknown" (a bare number).
+ACCEPTS = {"ratio": {"ratio", "percent"}, "angle": {"angle"}}
+
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_ALIASES = sorted(calculator.UNITS, key=len, reverse=True)
+_TEXT_NUMBER_RE = re.compile(
+    rf"(?<![\w.])({_NUMBER})(?:\s*({'|'.join(re.escape(a) for a in _ALIASES)})(?![\w/²^]))?")
+_LIST_JOIN_RE = re.compile(r"\s*(?:×|x|by)\s*$")
+_HEAD_RE = re.compile(r"^\s*(grasp|lift|transport|place)\s+([a-z_]+)\s*:\s?")
+_LITERAL_RE = re.compile(r"(?<![\w.\]])(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_PARTIAL_RE = re.compile(r"(?<![\w.\]])(?:\d+\.?\d*|\.\d*)(?:[eE][-+]?\d*)?$")
+_NUMBER_CHARS = set("0123456789.eE+-")
+_DIGITS = set("0123456789.")
+PHASES = {"grasp": 1, "lift": 2, "transport": 3, "place": 4}
+
+
+@dataclass(frozen=True)
+class TextNumber:
+    text: str  # as written, thousands separators removed
+    value: float
+    dim: str | None  # None: written without a unit
+
+
+def text_numbers(description: str) -> list[TextNumber]:
+    """Every number of a description with its unit's dimension (None when it has no unit)."""
+    found: list[tuple[int, int, str, str | None]] = []
+    for match in _TEXT_NUMBER_RE.finditer(description or ""):
+        unit = match.group(2)
+        dim = UNIT_DIMS.get(calculator.UNITS[unit][0]) if unit else None
+        found.append((match.start(), match.end(1), match.group(1).replace(",", ""), dim))
+    # A size list shares its last unit: "3.94 by 4.23 by 15.6 cm".
+    dims = [f[3] for f in found]
+    for i in range(len(found) - 2, -1, -1):
+        between = description[found[i][1]:found[i + 1][0]]
+        if dims[i] is None and dims[i + 1] == "length" and _LIST_JOIN_RE.match(between + " "):
+            dims[i] = "length"
+    out = []
+    for (_, _, text, _), dim in zip(found, dims, strict=True):
+        try:
+            out.append(TextNumber(text, float(text), dim))
+        except ValueError:
+            continue
+    return out
+
+
+def shape(formula: str) -> str:
+    """A formula's shape: numbers as `#`, units and spaces dropped (works on a partial formula)."""
+    text = re.sub(r"\[[^\]]*\]?", "", formula)
+    return re.sub(r"\s+", "", _LITERAL_RE.sub("#", text))
+
+
+def literal_dims(formula: str, slots: Sequence[str]) -> list[str | None]:
+    """The dimension each number literal of a teacher formula needs: its unit's when written
+    with one, else its slot's; None for a constant."""
+    dims: list[str | None] = []
+    for match, slot in zip(_LITERAL_RE.finditer(formula), slots, strict=False):
+        unit = re.match(r"\s*\[\s*([^\]]+?)\s*\]", formula[match.end():])
+        if slot == "const" or slot.endswith("(unit)"):
+            dims.append(None)
+        elif unit and unit.group(1) in calculator.UNITS:
+            dims.append(UNIT_DIMS.get(calculator.UNITS[unit.group(1)][0]))
+        else:
+            dims.append(SLOT_DIMS.get(slot))
+    return dims
+
+
+@functools.cache
+def templates() -> dict[tuple[int, str], dict[str, tuple[frozenset[str | None], ...]]]:
+    """{(phase, mode): {shape: per literal, the dimensions it takes}} over the teacher's formulas
+    for the seed preset's scenarios, each described once in every wording."""
+    from physlab import scenarios, worked
+    from physlab.describe import describe_with_quantities
+    from physlab.teacher import scenario_from_record
+
+    table: dict[tuple[int, str], dict[str, list[set[str | None]]]] = {}
+    records = [r for split in scenarios.generate("seed").values() for r in split]
+    for index, record in enumerate(records):
+        scenario = scenario_from_record(record)
+        wordings = [worked.quantities_of(record, scenario)]
+        for k, wording in enumerate(("any", "holdout")):
+            rng = random.Random(f"typedcopy-{index}-{k}")
+            wordings.append(describe_with_quantities(scenario, rng, wording).quantities)
+        for quantities in wordings:
+            for line in worked.teacher_lines(scenario, quantities):
+                dims = literal_dims(line.formula, line.slots)
+                entry = table.setdefault((line.phase, line.mode), {}).setdefault(
+                    shape(line.formula), [set() for _ in dims])
+                for slot_dims, dim in zip(entry, dims, strict=False):
+                    slot_dims.add(dim)
+    return {key: {s: tuple(frozenset(d) for d in dims) for s, dims in shapes.items()}
+            for key, shapes in table.items()}
+
+
+@dataclass
+class Typer:
+    """The typed-copy constraint for one description."""
+
+    numbers: list[TextNumber]
+    changed: int = 0  # tokens where the constraint overrode the model's own choice
+    _cache: dict[tuple[int, str, int], frozenset[str] | None] = field(default_factory=dict)
+
+    @classmethod
+    def for_description(cls, description: str) -> Typer:
+        return cls(text_numbers(description))
+
+    def strings_for(self, dims: frozenset[str | None]) -> frozenset[str] | None:
+        if None in dims or not dims:
+            return None
+        accepted = set().union(*(ACCEPTS.get(d, {d}) for d in dims if d is not None))
+        allowed = {n.text for n in self.numbers if n.dim is None or n.dim in accepted}
+        # 0 is what the teacher writes for a quantity the text leaves at none (set down, at rest)
+        return frozenset(allowed | {"0"}) if allowed else None
+
+    def allowed(self, text: str) -> tuple[frozenset[str], str] | None:
+        """(allowed number strings, the part of the current literal already written) for the
+        worked line at the end of `text`, or None when nothing is constrained there."""
+        line = text.rsplit("\n", 1)[-1]
+        head = _HEAD_RE.match(line)
+        if head is None:
+            return None
+        formula = line[head.end():]
+        if _has_value_sign(formula):
+            return None  # past the formula: the value and the verdict
+        partial = _PARTIAL_RE.search(formula)
+        written = partial.group(0) if partial else ""
+        context = shape(formula[:len(formula) - len(written)])
+        key = (PHASES[head.group(1)], head.group(2))
+        index = context.count("#")
+        cache_key = (key[0], key[1] + "|" + context, index)
+        if cache_key not in self._cache:
+            dims: set[str | None] = set()
+            for s, literal in templates().get(key, {}).items():
+                if s.startswith(context + "#") and index < len(literal):
+                    dims |= literal[index]
+            self._cache[cache_key] = self.strings_for(frozenset(dims)) if dims else None
+        allowed = self._cache[cache_key]
+        return (allowed, written) if allowed else None
+
+
+def _has_value_sign(formula: str) -> bool:
+    """True once the formula's own `=` (outside every parenthesis) has been written."""
+    depth = 0
+    for char in formula:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "=" and depth <= 0:
+            return True
+    return False
+
+
+def _number_part(piece: str) -> str:
+    n = 0
+    while n < len(piece) and piece[n] in _NUMBER_CHARS:
+        n += 1
+    return piece[:n]
+
+
+def fits(written: str, piece: str, allowed: frozenset[str]) -> bool:
+    """Whether writing `piece` after the literal's `written` part keeps it a (prefix of an)
+    allowed string, or ends it on a whole one."""
+    digits = _number_part(piece)
+    new = written + digits
+    if len(digits) == len(piece):
+        return any(a.startswith(new) for a in allowed) if new else True
+    if not written and not digits:
+        return True  # not a number: nothing to check
+    return new in allowed
+
+
+def choose(candidates: Sequence[int], pieces: Sequence[str], constraint: tuple[frozenset[str], str] | None
+           ) -> tuple[int, bool]:
+    """The first candidate token (best first) that the constraint allows, and whether it differs
+    from the model's own choice. A constraint only acts once a number is started (by the model's
+    choice or already in the line); when no candidate fits, the model's choice stands."""
+    if constraint is None or not candidates:
+        return (candidates[0] if candidates else -1), False
+    allowed, written = constraint
+    first = pieces[0]
+    starting = not written and first[:1] in _DIGITS
+    if not written and not starting:
+        return candidates[0], False
+    for token, piece in zip(candidates, pieces, strict=False):
+        if starting and piece[:1] not in _DIGITS:
+            continue  # the model is writing a number: keep it a number
+        if fits(written, piece, allowed):
+            return token, token != candidates[0]
+    return candidates[0], False

@@ -1,0 +1,126 @@
+"""Typed copying (physlab.typedcopy): numbers read with their units' dimensions, the teacher's
+own formulas always allowed, wrong-dimension copies removed at decode time."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from physlab import toolgen, typedcopy, worked
+from physlab.scenarios import generate
+from physlab.teacher import scenario_from_record
+from tests.test_worked import CharTokenizer, ScriptedModel, _Out
+
+GLASS = ("In question: a wine glass, mass 212 g; 197 mm high, radius 3.39 cm. Holding it: a two-jaw "
+         "gripper exerting a gripping effort of 1.26e1 N, a coefficient of friction of 0.687 on the pads; "
+         "the arm carries a maximum rated load of 5 kg. Beyond about 33.7 N of pinch it gets dented. "
+         "The pick and place calls for at most 4.19 m/s² upward and 1.17 m/s^2 lateral acceleration.")
+
+
+def test_numbers_are_read_with_their_units_dimensions() -> None:
+    found = {n.text: n.dim for n in typedcopy.text_numbers(GLASS + " A 3.94 by 4.23 by 15.6 cm box, 1,200 g, 20°, 84%.")}
+    assert found["212"] == "mass" and found["5"] == "mass" and found["1200"] == "mass"
+    assert found["197"] == found["3.39"] == "length"
+    assert found["1.26e1"] == found["33.7"] == "force"
+    assert found["4.19"] == found["1.17"] == "accel"
+    assert found["0.687"] is None  # a bare number: any slot may take it
+    assert found["3.94"] == found["4.23"] == found["15.6"] == "length"  # a size list shares its unit
+    assert found["20"] == "angle" and found["84"] == "percent"
+
+
+def test_slots_take_only_numbers_of_their_dimension() -> None:
+    typer = typedcopy.Typer.for_description(GLASS)
+    forces, written = typer.allowed("grasp crushing: 1.26e1/")
+    assert written == "" and {"1.26e1", "33.7"} <= forces and "4.19" not in forces and "212" not in forces
+    accels, _ = typer.allowed("lift slipping: 212[g]*(g+")
+    assert {"4.19", "1.17"} <= accels and "33.7" not in accels
+    assert typer.allowed("grasp crushing: 1.26e1/3")[1] == "3"  # a literal being written
+    # nothing is constrained after the formula's own `=`, nor outside a worked line
+    assert typer.allowed("grasp crushing: 1.26e1/33.7 = ") is None
+    assert typer.allowed("YES\nFAILURE_MODE: ") is None
+    # set down, no release height stated: the teacher's 0 stays possible
+    assert "0" in typer.allowed("place dropping: ")[0]
+    # a constant of the formula (the 0.01 m release limit) is never constrained
+    assert typer.allowed("place dropping: 3.27[mm]/") is None
+
+
+def test_the_teachers_own_formulas_are_always_allowed() -> None:
+    """Over every split of the standard preset, held-out wording included: at each literal of
+    every teacher formula, the literal the teacher writes is among the allowed ones."""
+    checked = 0
+    for records in generate("standard").values():
+        for record in records[::4]:
+            scenario = scenario_from_record(record)
+            typer = typedcopy.Typer.for_description(record["description"])
+            for line in worked.teacher_lines(scenario, worked.quantities_of(record, scenario)):
+                head = f"{worked.PHASE_WORDS[line.phase]} {line.mode}: "
+                for match in typedcopy._LITERAL_RE.finditer(line.formula):
+                    allowed = typer.allowed(head + line.formula[:match.start()])
+                    assert allowed is None or match.group(0) in allowed[0], (record["id"], line.formula, match.group(0))
+                    checked += 1
+    assert checked > 5000
+
+
+@pytest.mark.parametrize(("written", "piece", "ok"), [
+    ("", "3", True), ("3", "3", True), ("33", ".", True), ("33.", "7", True), ("33.7", "/", True),
+    ("3", "/", False), ("", "4", False), ("1.26", "e", True), ("1.26e", "1", True), ("33.7", "1", False),
+])
+def test_a_piece_fits_only_on_the_way_to_an_allowed_number(written: str, piece: str, ok: bool) -> None:
+    assert typedcopy.fits(written, piece, frozenset({"33.7", "1.26e1"})) is ok
+
+
+def test_choose_keeps_the_models_choice_unless_its_number_is_ruled_out() -> None:
+    allowed = frozenset({"33.7", "1.26e1"})
+    assert typedcopy.choose([1, 2], ["4", "3"], (allowed, "")) == (2, True)  # 4... is no force here
+    assert typedcopy.choose([1, 2], ["3", "4"], (allowed, "")) == (1, False)
+    assert typedcopy.choose([1, 2], ["/", "3"], (allowed, "")) == (1, False)  # not a number: untouched
+    assert typedcopy.choose([1, 2], ["9", "8"], (allowed, "")) == (1, False)  # nothing fits: the model's stands
+    assert typedcopy.choose([1, 2], ["x", "3"], None) == (1, False)
+
+
+class RankedModel(ScriptedModel):
+    """The scripted model, with every digit and '.' as a lower-ranked alternative (so typed
+    copying has candidates to choose from)."""
+
+    def __call__(self, input_ids, attention_mask, position_ids, use_cache, **kwargs):
+        out = super().__call__(input_ids, attention_mask, position_ids, use_cache, **kwargs)
+        for rank, char in enumerate("0123456789."):
+            out["logits"][:, -1, ord(char)] += 0.5 - 0.01 * rank
+        out["logits"][:, -1] *= 2  # keep the script's own token first
+        return out
+
+
+def _generate(script: str, typers) -> dict:
+    tok = CharTokenizer()
+    model = RankedModel([script], [4])
+
+    class Wrapper:
+        device = model.device
+
+        def __call__(self, **kwargs):
+            return _Out(model(**kwargs))
+
+    return toolgen.generate(Wrapper(), tok, [[ord(c) for c in "ask "]], max_new_tokens=200,
+                            use_calculator=True, typers=typers)[0]
+
+
+def test_generation_with_typed_copying_writes_a_number_of_the_right_kind() -> None:
+    """A student about to copy the lift acceleration (4.19 m/s²) as the crush force writes a
+    force from the text instead, and the calculator evaluates that; untyped, it keeps 4.19."""
+    script = "grasp crushing: 1.26e1/4.19 = 3.007 FAILS\nYES\nFAILURE_MODE: crushing\n"
+    plain = _generate(script, None)
+    assert plain["text"].startswith("grasp crushing: 1.26e1/4.19 = 3.007")
+    typed = _generate(script, [typedcopy.Typer.for_description(GLASS)])
+    line = typed["text"].split("\n")[0]
+    divisor = re.search(r"/([0-9.e]+)", line).group(1)
+    # a force of the text, or its one bare number (a bare number may be anything); never 4.19
+    assert divisor in {"1.26e1", "33.7", "0.687"}, line
+    assert typed["retyped"] > 0 and typed["inserted"] == 1
+
+
+def test_worked_description_is_read_back_from_the_prompt() -> None:
+    from physlab.prompts import build_worked_prompt, worked_description
+
+    assert worked_description(build_worked_prompt(GLASS)) == GLASS
+    assert worked_description("free text") == "free text"

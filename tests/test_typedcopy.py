@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from physlab import toolgen, typedcopy, worked
 from physlab.scenarios import generate
@@ -124,3 +126,17 @@ def test_worked_description_is_read_back_from_the_prompt() -> None:
 
     assert worked_description(build_worked_prompt(GLASS)) == GLASS
     assert worked_description("free text") == "free text"
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.floats(min_value=0.001, max_value=9999, allow_nan=False, allow_infinity=False),
+       unit=st.sampled_from(sorted(typedcopy.calculator.UNITS)), space=st.sampled_from(["", " "]))
+def test_any_number_with_any_unit_is_read_with_that_units_dimension(value: float, unit: str, space: str) -> None:
+    written = f"{value:.4g}"
+    if "e" in written:
+        written = f"{value:.3f}"
+    text = f"It is {written}{space}{unit} here, with mu 0.5."
+    found = typedcopy.text_numbers(text)
+    key = typedcopy.calculator.UNITS[unit][0]
+    assert (found[0].text, found[0].dim) == (written, typedcopy.UNIT_DIMS[key]), text
+    assert (found[1].text, found[1].dim) == ("0.5", None)

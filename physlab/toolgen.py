@@ -169,7 +169,7 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any) -> int:
     """The token typed copying writes next (the model's own `token` unless it starts or
     continues a number the description's units rule out)."""
     constraint = typer.allowed(text)
-    if constraint is None or (not constraint[1] and piece(token)[:1] not in "0123456789."):
+    if constraint is None or (not constraint.written and piece(token)[:1] not in "0123456789."):
         return token
     top = logits.topk(TYPED_TOP_K).indices.tolist()
     chosen, changed = choose(top, [piece(t) for t in top], constraint)

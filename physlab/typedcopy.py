@@ -19,13 +19,17 @@ How:
   follows physlab.worked.check_formula by construction; nothing is stored on disk.
 - `Typer.allowed(text)` returns, for a worked line being written, the number strings that may
   be written at its current literal (None = no constraint): those whose text dimension is the
-  slot's, or unknown (a bare number may be anything). A literal that every matching template
+  slot's. A bare number is read as dimensionless: only a dimensionless slot (a friction
+  coefficient, a fill fraction) takes it, and a slot whose dimension the text never states is
+  not constrained. A literal that every matching template
   fills with a constant (the 2 of a diameter, the 0.01 of the release limit) is never
   constrained, and neither is anything outside a formula (the value after `=`, the answer).
   `0` is always allowed: the teacher writes it for a quantity the text leaves at none (an
   object set down has no release height).
-- `choose(...)` picks the best-scoring token among the model's top candidates that keeps the
-  literal a prefix of an allowed string; when none of them does, the model's own choice stands.
+- `choose(...)` keeps the model's token when it keeps the literal on the way to an allowed
+  string; otherwise it picks the best of the model's top candidates on the way to a *fresh*
+  one (not yet copied into this line; see `Constraint`); when none fits, the model's own
+  choice stands.
 
 Dimensions: "mass", "length", "force", "time", "speed", "accel", "angle", "percent", and
 "ratio" (a dimensionless slot: a friction coefficient, a fill fraction), which takes bare
@@ -158,6 +162,20 @@ def templates() -> dict[tuple[int, str], dict[str, tuple[frozenset[str | None], 
             for key, shapes in table.items()}
 
 
+@dataclass(frozen=True)
+class Constraint:
+    """What may be written at one literal: `allowed` (the model's own choice is kept when it
+    fits one), `written` (the literal so far), `fresh` (what an override may pick: allowed
+    numbers not yet copied into this line, never the 0 of an unstated quantity). Why fresh:
+    a student that writes a check the text gives no number for (a crush line for a wooden
+    block) copies some unrelated number and the line says ok; overriding it with the only
+    force of the text, the grip itself, would give grip/grip = 1 and a false failure."""
+
+    allowed: frozenset[str]
+    written: str
+    fresh: frozenset[str]
+
+
 @dataclass
 class Typer:
     """The typed-copy constraint for one description."""
@@ -174,13 +192,14 @@ class Typer:
         if None in dims or not dims:
             return None
         accepted = set().union(*(ACCEPTS.get(d, {d}) for d in dims if d is not None))
-        allowed = {n.text for n in self.numbers if n.dim is None or n.dim in accepted}
+        allowed = {n.text for n in self.numbers
+                   if n.dim in accepted or (n.dim is None and "ratio" in accepted)}
         # 0 is what the teacher writes for a quantity the text leaves at none (set down, at rest)
         return frozenset(allowed | {"0"}) if allowed else None
 
-    def allowed(self, text: str) -> tuple[frozenset[str], str] | None:
-        """(allowed number strings, the part of the current literal already written) for the
-        worked line at the end of `text`, or None when nothing is constrained there."""
+    def allowed(self, text: str) -> Constraint | None:
+        """The constraint on the literal being written at the end of `text` (a worked line's
+        formula), or None when nothing is constrained there."""
         line = text.rsplit("\n", 1)[-1]
         head = _HEAD_RE.match(line)
         if head is None:
@@ -201,7 +220,10 @@ class Typer:
                     dims |= literal[index]
             self._cache[cache_key] = self.strings_for(frozenset(dims)) if dims else None
         allowed = self._cache[cache_key]
-        return (allowed, written) if allowed else None
+        if not allowed:
+            return None
+        used = {m.group(0) for m in _LITERAL_RE.finditer(formula[:len(formula) - len(written)])}
+        return Constraint(allowed, written, allowed - used - {"0"})
 
 
 def _has_value_sign(formula: str) -> bool:
@@ -236,21 +258,23 @@ def fits(written: str, piece: str, allowed: frozenset[str]) -> bool:
     return new in allowed
 
 
-def choose(candidates: Sequence[int], pieces: Sequence[str], constraint: tuple[frozenset[str], str] | None
-           ) -> tuple[int, bool]:
-    """The first candidate token (best first) that the constraint allows, and whether it differs
-    from the model's own choice. A constraint only acts once a number is started (by the model's
-    choice or already in the line); when no candidate fits, the model's choice stands."""
+def choose(candidates: Sequence[int], pieces: Sequence[str], constraint: Constraint | None) -> tuple[int, bool]:
+    """The model's own token (candidates[0]) when the constraint allows it, else the best other
+    candidate that fits a fresh number, and whether it overrode the model. A constraint only
+    acts once a number is started (by the model's choice or already in the line); when no
+    candidate fits, the model's choice stands."""
     if constraint is None or not candidates:
         return (candidates[0] if candidates else -1), False
-    allowed, written = constraint
+    written = constraint.written
     first = pieces[0]
     starting = not written and first[:1] in _DIGITS
     if not written and not starting:
         return candidates[0], False
-    for token, piece in zip(candidates, pieces, strict=False):
+    if fits(written, first, constraint.allowed):
+        return candidates[0], False
+    for token, piece in zip(candidates[1:], pieces[1:], strict=False):
         if starting and piece[:1] not in _DIGITS:
             continue  # the model is writing a number: keep it a number
-        if fits(written, piece, allowed):
-            return token, token != candidates[0]
+        if fits(written, piece, constraint.fresh):
+            return token, True
     return candidates[0], False

@@ -149,3 +149,21 @@ def test_any_number_with_any_unit_is_read_with_that_units_dimension(value: float
     key = typedcopy.calculator.UNITS[unit][0]
     assert (found[0].text, found[0].dim) == (written, typedcopy.UNIT_DIMS[key]), text
     assert (found[1].text, found[1].dim) == ("0.5", None)
+
+
+def test_the_model_choices_offer_typed_copying_for_worked_students(tmp_path, monkeypatch) -> None:
+    import json
+
+    from physlab import launch
+
+    monkeypatch.setenv("PHYSLAB_RESULTS_DIR", str(tmp_path))
+    for run_id, answer_format in (("w1", "worked"), ("a1", "answer")):
+        folder = tmp_path / "runs" / run_id
+        folder.mkdir(parents=True)
+        (folder / "adapter_config.json").write_text("{}")
+        (folder / "manifest.json").write_text(json.dumps({"run_id": run_id, "answer_format": answer_format,
+                                                          "total_steps": 100}))
+        (folder / "status.json").write_text(json.dumps({"run_id": run_id, "state": "done"}))
+    choices = launch.model_choices(include_ollama=False)
+    assert "run:w1" in choices and "run:w1:typed" in choices
+    assert "run:a1" in choices and "run:a1:typed" not in choices

@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 from physlab import toolgen, typedcopy, worked
 from physlab.scenarios import generate
 from physlab.teacher import scenario_from_record
-from tests.test_worked import CharTokenizer, ScriptedModel, _Out
+
+try:  # pytest puts tests/ on sys.path (no package); `python -m pytest` puts the root there
+    from test_worked import CharTokenizer, ScriptedModel, _Out
+except ImportError:  # pragma: no cover
+    from tests.test_worked import CharTokenizer, ScriptedModel, _Out
 
 GLASS = ("In question: a wine glass, mass 212 g; 197 mm high, radius 3.39 cm. Holding it: a two-jaw "
          "gripper exerting a gripping effort of 1.26e1 N, a coefficient of friction of 0.687 on the pads; "

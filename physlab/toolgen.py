@@ -124,10 +124,10 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
                 if row.done:
                     feed.append(pad)
                     continue
-                token = row.queue.pop(0) if row.queue else choice[pos]
-                typer = typers[i] if typers is not None and not row.queue and token == choice[pos] else None
-                if typer is not None:
-                    token = _typed(typer, row.text, logits[pos], token, piece)
+                queued = bool(row.queue)  # a calculator value being fed: never retyped
+                token = row.queue.pop(0) if queued else choice[pos]
+                if typers is not None and typers[i] is not None and not queued:
+                    token = _typed(typers[i], row.text, logits[pos], token, piece)
                 feed.append(token)
                 if token in stop_ids:
                     row.done = True

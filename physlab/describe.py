@@ -255,7 +255,7 @@ _OBJECT_FIRST = _c("object.first", [
     "We need to move {thing} ({mass}; {size}).",
     "The item is {thing} with a mass of {mass}, measuring {size}.",
     "{Thing}, {size}, {mass}, is the part to handle.",
-    "Target: {thing} of {size} that weighs {mass}.",
+    "Target: {thing}, {size}, that weighs {mass}.",
 ], [
     "In question: {thing}, mass {mass}; {size}.",
     "Up for handling: {thing}, {size}; it has a mass of {mass}.",
@@ -268,7 +268,7 @@ _BOX_SIZE = _c("size.box", [
     "{w} {u} wide, {d} {u} deep and {h} {u} tall",
     "width {w} {u}, depth {d} {u}, height {h} {u}",
     "{w} by {d} by {h} {u}",
-    "measuring {w} × {d} {u} at the base and {h} {u} high",
+    "{w} × {d} {u} at the base and {h} {u} high",
     "{w} {u} (w) × {d} {u} (d) × {h} {u} (h)",
 ], ["a footprint of {w} by {d} {u} and a height of {h} {u}"])
 _ROUND_DIAMETER = _c("size.ball", ["{dia} in diameter", "diameter {dia}", "{dia} across", "radius {rad}",
@@ -291,6 +291,8 @@ _COM = _c("object.com", [
     "Its {com_noun} is at a height of {com}.",
     "Measured from the bottom, the {com_noun} is at {com}.",
     "The {com_noun} is located {com} up.",
+    "Its {com_noun} is {com} from the bottom.",
+    "The {com_noun} is {com} off the base.",
 ], ["The {com_noun} lies {com} up from the base."])
 _FILL_PHRASE = _c("fill.phrase", ["{p}% of its height", "{f} of its height", "a depth of {depth}"],
                   ["{p}% of the container height", "a liquid level {depth} above the inside bottom"])
@@ -300,6 +302,8 @@ _FILL = _c("object.fill", [
     "It holds liquid up to {fill}, with no lid.",
     "It has no lid and contains liquid filled to {fill}.",
     "There is liquid in it up to {fill}; the top is open.",
+    "Liquid reaches {fill} inside it, and it has no cover.",
+    "It is an uncovered container with liquid to {fill}.",
 ], ["Its open top shows liquid standing at {fill}."])
 _CRUSH = _c("object.crush", [
     "It is damaged by a squeeze above about {c}.",
@@ -309,12 +313,18 @@ _CRUSH = _c("object.crush", [
     "Squeezing it with more than about {c} damages it.",
     "It deforms if squeezed with over about {c}.",
     "It can take about {c} of squeeze before it is damaged.",
+    "It dents under more than about {c}.",
+    "Its damage limit is about {c} of clamping.",
+    "Gripping it harder than about {c} damages it.",
+    "It survives up to about {c} of grip force, no more.",
+    "About {c} is the most grip force it takes without damage.",
 ], ["Over roughly {c} of squeeze deforms it.",
     "Beyond about {c} of pinch it gets dented."])
 
 _GRIP = _c("grip.phrase", ["a grip force of {f}", "{f} of clamping force", "a squeeze of {f}",
                            "{f} of grip force", "a clamping force of {f}", "grip force {f}", "{f} of squeeze",
-                           "a clamp force of {f}", "a gripping force of {f}"],
+                           "a clamp force of {f}", "a gripping force of {f}", "a holding force of {f}",
+                           "{f} of jaw force", "a finger force of {f}"],
            ["{f} of closing force", "a gripping effort of {f}"])
 _PAD_MU = _c("pad_mu.phrase", ["pad friction {mu}", "a pad friction coefficient {of_mu}",
                                "friction {mu} at the pads", "pads with a friction coefficient {of_mu}",
@@ -354,6 +364,8 @@ _TRAY_STAND = _c("hold.tray_stand", [
     "It is carried standing free on {a_surface}, not gripped; {surface} {mu_noun} {mu}.",
     "It is not gripped but stands on {a_surface} that moves; {mu_noun} {mu}.",
     "Standing upright on {a_surface} that is moved, it is held by nothing ({mu_noun} {mu}).",
+    "It is placed upright on {a_surface} and not held; the {mu_noun} between them is {mu}.",
+    "Free-standing on {a_surface} that moves, it is not gripped ({mu_noun} {mu}).",
 ], ["No gripper touches it; it rides upright on {a_surface} whose {mu_noun} against it is {mu}."])
 _ROLL_NOUN = _c("noun.rolling_res", ["rolling resistance", "rolling resistance coefficient",
                                      "rolling-resistance coefficient", "rolling friction",
@@ -363,6 +375,7 @@ _TRAY_ROLL = _c("hold.tray_roll", [
     "Nothing holds it: it rests on {a_surface} that is moved ({roll_noun} {rr}).",
     "It lies free on {a_surface} that is moved, with {roll_noun} {rr}.",
     "It is not gripped and rests on {a_surface} that moves; {roll_noun} {rr}.",
+    "It is placed unheld on {a_surface} in motion; {roll_noun} {rr}.",
 ], ["Ungripped, it sits on {a_surface} in motion; the {roll_noun} is {rr}."])
 
 _RAMP = _c("motion.ramp", [", reached in {t}", " (ramp-up {t})", ", ramping up over {t}"],
@@ -389,9 +402,11 @@ _MOTION_TRAY = _c("motion.tray", [
 ], ["In the {task}, horizontal acceleration of the {surface} tops out at {a_h}{ramp}."])
 
 _WHERE = {
-    "approach": _c("obstacle.where.approach", ["during the approach", "on the way in", "while reaching in"],
+    "approach": _c("obstacle.where.approach", ["during the approach", "on the way in", "while reaching in",
+                                                          "on approach", "before the grasp", "when reaching for it"],
                    ["as the arm comes in"]),
-    "transport": _c("obstacle.where.transport", ["during transport", "while it is carried", "on the carry"],
+    "transport": _c("obstacle.where.transport", ["during transport", "while it is carried", "on the carry",
+                                                             "as it is moved", "during the carry", "while moving it"],
                     ["in the carrying phase"]),
 }
 _OBSTACLE = _c("obstacle.gap", [
@@ -402,6 +417,9 @@ _OBSTACLE = _c("obstacle.gap", [
     "{Where} an obstacle sits {gap} beside the path, and the path tracking error is {error}.",
     "Gap between the path and an obstacle {where}: {gap}. Tracking error: {error}.",
     "The arm follows its path to within {error}, and {where} the path comes within {gap} of an obstacle.",
+    "{Where} the trajectory comes {gap} from an obstacle; the arm tracks it to within {error}.",
+    "An obstacle is {gap} away from the route {where}; tracking error {error}.",
+    "The path clears an obstacle by {gap} {where}; the arm deviates from its path by up to {error}.",
 ], ["An obstacle stands {gap} off the planned path {where}; path-following error {error}."])
 _STOP = _c("obstacle.stop", [
     "The arm must stop before it: speed {v}, reaction time {t}, braking at {b}.",
@@ -423,6 +441,11 @@ _RELEASE_HIGH = _c("place.release_high", [
     "It is let go {h} above the {surface}.",
     "The gripper lets go with it {h} over the {surface}.",
     "It is released from {h} above the {surface}.",
+    "Its fingers open while it is still {h} above the {surface}.",
+    "The jaws open with it {h} clear of the {surface}.",
+    "At release it is {h} above the {surface}.",
+    "The gripper opens at a height of {h} over the {surface}.",
+    "It leaves the gripper {h} above the {surface}.",
 ], ["The fingers part with it hanging {h} over the {surface}."])
 _RELEASE_CONTACT = _c("place.release_contact", [
     "It is set down on the {surface} before the gripper opens.",
@@ -432,13 +455,19 @@ _RELEASE_CONTACT = _c("place.release_contact", [
     "It is placed on the {surface}, then let go.",
     "It is put down on the {surface} before release.",
     "It already touches the {surface} when the gripper opens.",
+    "Its fingers open only after it rests on the {surface}.",
+    "The jaws open once it is standing on the {surface}.",
+    "At release it already sits on the {surface}.",
+    "It is lowered until it touches the {surface}, then the gripper opens.",
 ], ["Only once it sits on the {surface} do the fingers part."])
 _SLOPE_DEG = _c("slope.deg", ["is inclined at {t}°", "slopes at {t}°", "is tilted {t} degrees",
-                              "has an incline of {t}°", "is at a {t}° incline", "is tilted at {t}°"], ["leans {t}° from the horizontal"])
-_SLOPE_GRADE = _c("slope.grade", ["has a {t}% grade", "slopes at a {t}% grade", "is inclined at a grade of {t}%"],
+                              "has an incline of {t}°", "is at a {t}° incline", "is tilted at {t}°",
+                              "makes a {t}° angle with the floor", "is pitched at {t}°"], ["leans {t}° from the horizontal"])
+_SLOPE_GRADE = _c("slope.grade", ["has a {t}% grade", "slopes at a {t}% grade", "is inclined at a grade of {t}%",
+                                "has a slope of {t}%"],
                   ["climbs at a {t}% gradient"])
 _SLOPE_RISE = _c("slope.rise", ["rises {r} over {run}", "is inclined, rising {r} over {run}",
-                                "climbs {r} in {run}"], ["gains {r} of height per {run} along it"])
+                                "climbs {r} in {run}", "goes up {r} for every {run}"], ["gains {r} of height per {run} along it"])
 _SLOPE_LEVEL = _c("slope.level", ["is level (0°)", "is flat (0° incline)", "is horizontal (0°)"],
                   ["lies dead level (0°)"])
 _INCLINE = _c("place.incline", [
@@ -446,6 +475,7 @@ _INCLINE = _c("place.incline", [
     "That {surface} {slope}{friction}.",
     "Where it goes, the {surface} {slope}{friction}.",
     "The {surface} it is placed on {slope}{friction}.",
+    "At the target spot the {surface} {slope}{friction}.",
 ], ["Under it, the {surface} {slope}{friction}."])
 _INCLINE_FRICTION = _c("place.incline_friction", [", friction {mu}", " ({mu_noun} {mu})", "; {mu_noun} {mu}"],
                        [", with a {mu_noun} of {v}"])
@@ -460,7 +490,10 @@ _ROLL_PLACE = _c("place.roll", [
     "It is let go {start} on the {surface}, which {slope}{rolling}; {tol} of rolling is tolerated.",
     "Placement: the {surface} {slope}{rolling}; let go {start}, at most {tol} of roll allowed.",
     "It is released {start} onto the {surface}; the {surface} {slope}{rolling}, and it may roll {tol} at most.",
-    "It is set on the {surface} {start}; the {surface} {slope}{rolling}, and a roll of up to {tol} is acceptable.",
+    "It starts on the {surface} {start}; the {surface} {slope}{rolling}, and a roll of up to {tol} is acceptable.",
+    "It is let go {start} on the {surface}, which {slope}{rolling}; it must come to rest within {tol}.",
+    "The {surface} {slope}{rolling}. Let go {start}, it may move at most {tol}.",
+    "Allowed movement after release: {tol}. It is let go {start}; the {surface} {slope}{rolling}.",
 ], ["Released {start} on a {surface} that {slope}{rolling}, it may travel up to {tol}."])
 
 

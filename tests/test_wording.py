@@ -56,8 +56,10 @@ def test_every_list_with_three_or_more_entries_holds_some_out() -> None:
             continue
         if total >= 3:
             assert choices.held, f"{name}: no held-out entry"
-            # At least one in eight held out (the train lists grew in worked try 3), at most 40%.
-            assert 0.12 <= len(choices.held) / total <= 0.4, (name, len(choices.held), total)
+            # At least one in twelve held out, at most 40%. The train lists grew in worked
+            # tries 3 and 7; the held parts stayed as they were, so the wording split is the
+            # same texts for every try and its figures compare.
+            assert 0.08 <= len(choices.held) / total <= 0.4, (name, len(choices.held), total)
         assert not set(choices.train) & set(choices.held), name
 
 
@@ -130,13 +132,13 @@ def parse_quantity(text: str) -> float:
 
 
 def parse_slope(text: str) -> float:
-    """Degrees from 'is inclined at 12°', 'has a 21.3% grade', 'rises 5 cm over 50 cm'."""
+    """Degrees from 'is inclined at 12°', 'has a 21.3% grade', 'rises 5 cm over 50 cm', 'goes up 5 cm for every 50 cm'."""
     number = r"([\d,]*\.?\d+(?:e-?\d+)?)"
     if m := re.search(number + r"(?:°| degrees)", text):
         return float(m.group(1))
     if m := re.search(number + r"%", text):
         return math.degrees(math.atan(float(m.group(1)) / 100))
-    m = re.search(number + r" (mm|cm|m) (?:of height )?(?:over|in|per) " + number + r" (mm|cm|m)", text)
+    m = re.search(number + r" (mm|cm|m) (?:of height )?(?:over|in|per|for every) " + number + r" (mm|cm|m)", text)
     assert m, text
     rise = float(m.group(1)) * UNIT_SI[m.group(2)]
     run = float(m.group(3)) * UNIT_SI[m.group(4)]

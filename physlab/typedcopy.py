@@ -26,6 +26,9 @@ How:
   constrained, and neither is anything outside a formula (the value after `=`, the answer).
   `0` is always allowed: the teacher writes it for a quantity the text leaves at none (an
   object set down has no release height).
+  A line that compares more distinct numbers of a kind than the text states (`distinct_needed`:
+  a crush line compares two forces; the text may state only the grip) is not one the teacher
+  would write, and is left unconstrained.
 - `choose(...)` keeps the model's token when it keeps the literal on the way to an allowed
   string; otherwise it picks the best of the model's top candidates on the way to a *fresh*
   one (not yet copied into this line; see `Constraint`); when none fits, the model's own
@@ -135,15 +138,27 @@ def literal_dims(formula: str, slots: Sequence[str]) -> list[str | None]:
     return dims
 
 
-@functools.cache
 def templates() -> dict[tuple[int, str], dict[str, tuple[frozenset[str | None], ...]]]:
     """{(phase, mode): {shape: per literal, the dimensions it takes}} over the teacher's formulas
     for the seed preset's scenarios, each described once in every wording."""
+    return _tables()[0]
+
+
+def distinct_needed() -> dict[tuple[int, str], dict[str, dict[str, int]]]:
+    """{(phase, mode): {shape: {dimension: the fewest distinct stated numbers of it that the
+    teacher's formula of that shape copies}}}: a crush line compares two forces, so it needs a
+    text that states two (the 0 of an unstated quantity is not counted)."""
+    return _tables()[1]
+
+
+@functools.cache
+def _tables() -> tuple[dict, dict]:
     from physlab import scenarios, worked
     from physlab.describe import describe_with_quantities
     from physlab.teacher import scenario_from_record
 
     table: dict[tuple[int, str], dict[str, list[set[str | None]]]] = {}
+    needed: dict[tuple[int, str], dict[str, dict[str, int]]] = {}
     records = [r for split in scenarios.generate("seed").values() for r in split]
     for index, record in enumerate(records):
         scenario = scenario_from_record(record)
@@ -158,8 +173,17 @@ def templates() -> dict[tuple[int, str], dict[str, tuple[frozenset[str | None], 
                     shape(line.formula), [set() for _ in dims])
                 for slot_dims, dim in zip(entry, dims, strict=False):
                     slot_dims.add(dim)
-    return {key: {s: tuple(frozenset(d) for d in dims) for s, dims in shapes.items()}
-            for key, shapes in table.items()}
+                distinct: dict[str, set[str]] = {}
+                for match, dim in zip(_LITERAL_RE.finditer(line.formula), dims, strict=False):
+                    if dim is not None and float(match.group(0)) != 0:
+                        distinct.setdefault(dim, set()).add(match.group(0))
+                counts = needed.setdefault((line.phase, line.mode), {})
+                old = counts.get(shape(line.formula))
+                new = {d: len(v) for d, v in distinct.items()}
+                counts[shape(line.formula)] = new if old is None else {
+                    d: min(old.get(d, 0), new.get(d, 0)) for d in set(old) | set(new)}
+    return ({key: {s: tuple(frozenset(d) for d in dims) for s, dims in shapes.items()}
+             for key, shapes in table.items()}, needed)
 
 
 @dataclass(frozen=True)
@@ -215,10 +239,20 @@ class Typer:
         cache_key = (key[0], key[1] + "|" + context, index)
         if cache_key not in self._cache:
             dims: set[str | None] = set()
+            need = None  # distinct numbers of this literal's dimension the line compares
             for s, literal in templates().get(key, {}).items():
                 if s.startswith(context + "#") and index < len(literal):
                     dims |= literal[index]
-            self._cache[cache_key] = self.strings_for(frozenset(dims)) if dims else None
+                    counts = distinct_needed().get(key, {}).get(s, {})
+                    for d in literal[index] - {None}:
+                        need = counts.get(d, 0) if need is None else min(need, counts.get(d, 0))
+            allowed = self.strings_for(frozenset(dims)) if dims else None
+            # A line that compares more numbers of a kind than the text states (a crush line
+            # for a text with one force, the grip) is one the teacher would not write: leave
+            # the student's numbers as they are rather than force the one force into both slots.
+            if allowed and need is not None and len(allowed - {"0"}) < need:
+                allowed = None
+            self._cache[cache_key] = allowed
         allowed = self._cache[cache_key]
         if not allowed:
             return None

@@ -55,6 +55,20 @@ def test_slots_take_only_numbers_of_their_dimension() -> None:
     assert typer.allowed("place dropping: 3.27[mm]/") is None
 
 
+def test_a_line_comparing_more_numbers_of_a_kind_than_the_text_states_is_left_alone() -> None:
+    """A crush line compares two forces. For a text that states one (the grip), the constraint
+    would put the grip into both slots (grip/grip = 1, or the student's stray 2 made 12.6 and a
+    false failure), so it steps aside; with the crush force stated it acts as before."""
+    one_force = GLASS.replace(" Beyond about 33.7 N of pinch it gets dented.", "")
+    typer = typedcopy.Typer.for_description(one_force)
+    assert typer.allowed("grasp crushing: ") is None
+    assert typer.allowed("grasp crushing: 2/") is None
+    # other lines of the same text are still typed: lift slipping takes one force, the grip
+    assert typer.allowed("lift slipping: 212[g]*(g+4.19)/(2*0.687*").allowed >= {"1.26e1"}
+    assert typedcopy.Typer.for_description(GLASS).allowed("grasp crushing: ").allowed >= {"1.26e1", "33.7"}
+    assert typedcopy.distinct_needed()[(1, "crushing")]["#/#"] == {"force": 2}
+
+
 def test_the_teachers_own_formulas_are_always_allowed() -> None:
     """Over every split of the standard preset, held-out wording included: at each literal of
     every teacher formula, the literal the teacher writes is among the allowed ones."""

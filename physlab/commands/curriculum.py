@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--set-down", type=float, default=0.0, metavar="SHARE",
                        help="--format worked: also add this share (0 to 1) of the train records set down on "
                             "the support instead of let go above it, relabelled by physics (default 0: off)")
+    build.add_argument("--balance-by", default="check", choices=("check", "formula"),
+                       help="with --rare-target: count a check by its phase and mode (check, default) or also "
+                            "by the form of its formula (formula: a torque line apart from a payload line)")
+    build.add_argument("--tilt", type=float, default=0.0, metavar="SHARE",
+                       help="--format worked: also add this share (0 to 1) of the rolling train records let go "
+                            "on a slope instead of a level support, relabelled by physics (default 0: off)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
     parser.set_defaults(func=lambda args: _help(parser))
@@ -53,14 +59,16 @@ def _build(args: argparse.Namespace) -> int:
     parse_teacher_spec(args.teacher)  # a bad spec fails before any file is read
     if args.answer_format == "worked" and (args.teacher != "physics" or args.answers_only):
         raise ValueError("--format worked is written by the physics teacher alone, without --answers-only")
-    if (args.rare_target or args.set_down) and args.answer_format != "worked":
-        raise ValueError("--rare-target and --set-down: only with --format worked")
+    if (args.rare_target or args.set_down or args.tilt or args.balance_by != "check") \
+            and args.answer_format != "worked":
+        raise ValueError("--rare-target, --balance-by, --set-down and --tilt: only with --format worked")
     stats = CurriculumStats()
     try:
         path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
                                 progress=not args.quiet, stats=stats, answers_only=args.answers_only,
                                 answer_format=args.answer_format, rare_target=args.rare_target,
-                                max_variants=args.max_variants, set_down=args.set_down)
+                                max_variants=args.max_variants, set_down=args.set_down,
+                                balance_by=args.balance_by, tilt=args.tilt)
     except TeacherUnavailableError as err:
         print(f"physlab: error: {err}", file=sys.stderr)
         return 1

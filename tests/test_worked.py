@@ -447,3 +447,76 @@ def test_set_down_copies_are_relabelled_and_name_no_release_height(standard) -> 
         assert record["description"] in copy["prompt"]
         assert "release_height" not in record["quantities"]  # the text states no release height
     assert flipped > 0  # release-height failures become successes or other modes
+
+
+def test_formula_form_keeps_the_physics_and_drops_the_wording() -> None:
+    """--balance-by formula counts a line by its phase, mode and formula form: a radius doubled
+    or a grade turned into an angle is wording (same form), a stopping distance is physics
+    (another form), and the torque line is not the payload line."""
+    from physlab.teacher import formula_form
+    from physlab.worked import WorkedLine
+
+    def form(formula: str, mode: str = "collision", phase: int = 3) -> str:
+        return formula_form(WorkedLine(phase, mode, formula, 0.5, 0.5, "x"))
+
+    assert form("2.92[mm]/20.4[mm]") == form("2.92[mm]/.0204[m]") == "#/#"
+    assert form("(1.31[mm]+0.527[m/s]*50[ms]+0.527[m/s]^2/(2*5))/5.65[mm]") != "#/#"
+    roll = "max(tan({s})/0.02, roll(v=7.46[mm/s], k=solid_ball, mu=0.02)/50.8[mm])"
+    assert form(roll.format(s="4.23"), "rolling_away", 4) == form(roll.format(s="(atan(8[%]))"), "rolling_away", 4) \
+        == form(roll.format(s="(atan(1.6[cm]/100[cm]))"), "rolling_away", 4)
+    assert form("0.514[kg]*g*0.0418[m]/(2*2/3*0.652*8.9*8.4[mm])", "dropping", 2) != form("0.514[kg]/3[kg]", "dropping", 2)
+    assert form("slosh(a=1, D=(2*3[cm]), H=8[cm], fill=(6[cm]/8[cm]), ramp=0.2)", "sloshing") == \
+        form("slosh(a=1, D=6[cm], H=8[cm], fill=0.75, ramp=0.2)", "sloshing")
+
+
+def test_balancing_by_formula_raises_the_torque_line_the_check_count_leaves_alone(standard) -> None:
+    from physlab.teacher import worked_examples
+
+    records = standard["train"]
+
+    def torque_lines(examples) -> int:
+        return sum(1 for e in examples for line in e["completion"].splitlines()
+                   if line.startswith("lift dropping:") and "*g*" in line)
+
+    plain = torque_lines(worked_examples(records))
+    by_check = torque_lines(worked_examples(records, rare_target=150, max_variants=3))
+    by_formula = torque_lines(worked_examples(records, rare_target=150, max_variants=3, balance_by="formula"))
+    assert plain > 20
+    assert by_check <= 1.1 * plain  # "lift dropping" is common: the payload line hides the torque line
+    assert by_formula >= min(150, 3 * plain)
+    with pytest.raises(ValueError, match="balance_by: must be one of check, formula"):
+        worked_examples(records[:5], rare_target=10, balance_by="shape")
+
+
+def test_tilted_copies_roll_on_a_slope_and_are_relabelled(standard) -> None:
+    """--tilt: rolling records let go on a slope. Each copy is relabelled by physics, clear of
+    the boundary, states its slope (degrees, grade or rise over run), and its rolling line
+    evaluates tan(slope) with that slope."""
+    from physlab.scenarios import margin_kind
+    from physlab.teacher import TILT_VARIANT, tilt_indices, tilt_variant, worked_examples
+
+    records = standard["train"]
+    indices = tilt_indices(records, 1.0)
+    assert len(indices) > 50
+    chosen = [records[i] for i in indices[:40]]
+    examples = worked_examples(chosen, tilt=1.0)
+    assert examples == worked_examples(chosen, tilt=1.0)  # deterministic
+    copies = [e for e in examples if e.get("variant") == TILT_VARIANT]
+    assert len(copies) >= 30
+    by_id = {r["id"]: r for r in chosen}
+    rolling_lines, fails = 0, 0
+    for example in copies:
+        record = tilt_variant(by_id[example["scenario_id"]])
+        scenario = parse_scenario(record["params"])
+        assert scenario.environment.slope_deg > 0
+        assessment = physics.assess(scenario)
+        assert example["label"] == assessment.label == record["label"]
+        assert margin_kind(assessment) == "clear"
+        assert record["description"] in example["prompt"] and "slope" in record["quantities"]
+        line = [x for x in example["completion"].splitlines() if x.startswith("place rolling_away")]
+        if line:
+            rolling_lines += 1
+            fails += line[0].endswith("FAILS")
+            assert "tan(0)" not in line[0]
+    assert rolling_lines >= 20 and 0 < fails < rolling_lines  # both sides of the boundary
+    assert tilt_indices(records, 0.0) == []

@@ -45,6 +45,7 @@ SPEC_FORMS = (
     "run:<run_id> (a LoRA adapter from results/runs/<run_id>; a worked student answers with the calculator)",
     "run:<run_id>:no-calculator (a worked student writing its own values)",
     "run:<run_id>:typed (a worked student whose copied numbers must fit their units, physlab.typedcopy)",
+    "run:<run_id>:grammar (typed, and every formula keeps a shape the physics teacher writes for its check)",
     "sklearn:logreg or sklearn:gbt (a classical learner fitted on train's structured parameters; evaluate only)",
     "probe:<ratios|quantities>:<run_id> (a run trained on a probe preset, asked with the hint appended; evaluate only)",
     "ollama:<name> (a model served by Ollama, e.g. ollama:qwen2.5:1.5b)",
@@ -666,10 +667,12 @@ class WorkedBackend(TransformersBackend):
     answer_format = "worked"
     WORKED_MAX_NEW_TOKENS = 360  # the longest teacher answer is ~230 tokens, values included
 
-    def __init__(self, *args: Any, use_calculator: bool = True, typed_copy: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, use_calculator: bool = True, typed_copy: bool = False, grammar: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.use_calculator = use_calculator
-        self.typed_copy = typed_copy
+        self.typed_copy = typed_copy or grammar  # the grammar runs with typed copying
+        self.grammar = grammar
         self._token_text: dict[int, str] = {}
         self.last_stats: list[dict[str, Any]] = []
 
@@ -683,6 +686,8 @@ class WorkedBackend(TransformersBackend):
                     "max_new_tokens": self.WORKED_MAX_NEW_TOKENS}
         if self.typed_copy:
             settings["typed_copy"] = True
+        if self.grammar:
+            settings["formula_grammar"] = True
         return settings
 
     def score(self, prompts: list[str]) -> list[dict[str, float]]:
@@ -694,7 +699,8 @@ class WorkedBackend(TransformersBackend):
         from physlab.typedcopy import Typer
 
         rows = [self._encode_prompt(p) for p in prompts]
-        typers = [Typer.for_description(worked_description(p)) for p in prompts] if self.typed_copy else None
+        typers = ([Typer.for_description(worked_description(p), grammar=self.grammar) for p in prompts]
+                  if self.typed_copy else None)
         prefix = self._shared_prefix(rows) if len(rows) > 1 or self._prefix is not None else 0
         budget = max(max_new_tokens, self.WORKED_MAX_NEW_TOKENS)
         outputs: list[str] = []
@@ -713,7 +719,8 @@ class WorkedBackend(TransformersBackend):
 
 NO_CALCULATOR = "no-calculator"
 TYPED = "typed"
-RUN_OPTIONS = ("", NO_CALCULATOR, TYPED)
+GRAMMAR = "grammar"
+RUN_OPTIONS = ("", NO_CALCULATOR, TYPED, GRAMMAR)
 
 
 # --------------------------------------------------------------------------- specs
@@ -794,7 +801,7 @@ def check_spec(spec: str, *, preset: str | None = None, data_dir: str | Path | N
         run_id, _, option = arg.partition(":")
         if option not in RUN_OPTIONS:
             raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id>, "
-                               f"run:<id>:{NO_CALCULATOR} or run:<id>:{TYPED}")
+                               f"run:<id>:{NO_CALCULATOR}, run:<id>:{TYPED} or run:<id>:{GRAMMAR}")
         resolve_run(run_id, runs_dir)
         return
     if kind in ("ollama", "hf") and arg:
@@ -838,13 +845,14 @@ def make_backend(spec: str, *, preset: str | None = None, data_dir: str | Path |
         run_id, _, option = arg.partition(":")
         if option not in RUN_OPTIONS:
             raise BackendError(f"unknown run option '{option}' in '{spec}'; allowed: run:<id>, "
-                               f"run:<id>:{NO_CALCULATOR} (a worked student writing its own values) or "
-                               f"run:<id>:{TYPED} (copied numbers must fit their units)")
+                               f"run:<id>:{NO_CALCULATOR} (a worked student writing its own values), "
+                               f"run:<id>:{TYPED} (copied numbers must fit their units) or "
+                               f"run:<id>:{GRAMMAR} (typed, and every formula a shape the teacher writes)")
         base, adapter = resolve_run(run_id, runs_dir)
         if run_answer_format(run_id, runs_dir) == "worked":
             return WorkedBackend(base, adapter=adapter, batch_size=batch_size, device=device, name=spec,
                                  precision=precision, use_calculator=option != NO_CALCULATOR and use_calculator,
-                                 typed_copy=option == TYPED)
+                                 typed_copy=option == TYPED, grammar=option == GRAMMAR)
         if option:
             raise BackendError(f"run '{run_id}' answers in the plain format; :{option} only applies "
                                f"to students trained with `physlab curriculum build --format worked`")

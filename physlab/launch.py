@@ -73,13 +73,13 @@ def ollama_models(timeout_s: float = 1.0) -> list[str]:
 def model_choices(include_ollama: bool = True) -> list[str]:
     """Backend specs a person can pick: the base model, baselines, finished runs (the most
     meaningful first: full trainings before smoke runs, see results_io.preferred_runs; a worked
-    student also as `run:<id>:typed`), Ollama models."""
+    student also as `run:<id>:typed` and `run:<id>:grammar`), Ollama models."""
     specs = ["base", "fewshot", "majority"]
     for run in preferred_runs(list_runs()):
         specs.append(f"run:{run.run_id}")
         # a worked student may also answer with typed copying (physlab.typedcopy)
         if (run.manifest.get("answer_format") or run.config.get("answer_format")) == "worked":
-            specs.append(f"run:{run.run_id}:typed")
+            specs += [f"run:{run.run_id}:typed", f"run:{run.run_id}:grammar"]
     if include_ollama:
         specs += ollama_models()
     return specs

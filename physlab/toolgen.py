@@ -13,7 +13,9 @@ runs with no insertion: the student writes the values itself.
 Typed copying (`typers`, physlab.typedcopy): while a row writes a number into a formula, its
 token is the best of the model's top `TYPED_TOP_K` candidates that keeps the number one the
 description states with a unit of the slot's dimension (or no unit). Outside a number, and
-when no candidate fits, the model's own choice stands.
+when no candidate fits, the model's own choice stands. With the formula grammar
+(`Typer.grammar`) a token that would give the formula a shape the teacher never writes for
+that check is first replaced by the best of the top candidates that keeps one.
 
 Caps: `max_new_tokens` per row (values included) and `max_lines` worked lines; a row stops
 at EOS or once its FAILURE_MODE line is complete.
@@ -161,13 +163,21 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
             next_pos = next_pos + 1
             logits = out.logits[:, -1]
     return [{"text": row.text.strip(), "new_tokens": len(row.ids), "inserted": row.inserted,
-             "invalid": row.invalid, "retyped": typers[i].changed if typers is not None and typers[i] else 0}
+             "invalid": row.invalid, "retyped": typers[i].changed if typers is not None and typers[i] else 0,
+             "reshaped": typers[i].reshaped if typers is not None and typers[i] else 0}
             for i, row in enumerate(state)]
 
 
 def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any) -> int:
     """The token typed copying writes next (the model's own `token` unless it starts or
-    continues a number the description's units rule out)."""
+    continues a number the description's units rule out, or, with the grammar, makes a formula
+    shape the teacher never writes for that check)."""
+    if not typer.shape_allows(text, piece(token)):
+        for candidate in logits.topk(TYPED_TOP_K).indices.tolist():
+            if piece(candidate) and typer.shape_allows(text, piece(candidate)):
+                token = candidate
+                typer.reshaped += 1
+                break
     constraint = typer.allowed(text)
     if constraint is None or (not constraint.written and piece(token)[:1] not in "0123456789."):
         return token

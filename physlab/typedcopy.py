@@ -34,6 +34,13 @@ How:
   one (not yet copied into this line; see `Constraint`); when none fits, the model's own
   choice stands.
 
+Formula grammar (`run:<id>:grammar`, typed copying and this): `shape_ok(line)` says whether a
+worked line being written still keeps the shape of a formula the teacher writes for its check
+(its phase and mode), numbers aside; a line that ends before its `=` does not. The student
+still chooses the check, which of the teacher's forms (a plain clearance or one with a stopping
+distance), every number and the verdict; the grammar only removes tokens that would make a
+formula no check has ("max(tan(4.35[°]*0.0157, ..." for the rolling line, worked try 7).
+
 Dimensions: "mass", "length", "force", "time", "speed", "accel", "angle", "percent", and
 "ratio" (a dimensionless slot: a friction coefficient, a fill fraction), which takes bare
 numbers and percentages.
@@ -206,11 +213,23 @@ class Typer:
 
     numbers: list[TextNumber]
     changed: int = 0  # tokens where the constraint overrode the model's own choice
+    grammar: bool = False  # also keep every formula a shape the teacher writes (`shape_ok`)
+    reshaped: int = 0  # tokens where the grammar overrode the model's own choice
     _cache: dict[tuple[int, str, int], frozenset[str] | None] = field(default_factory=dict)
 
     @classmethod
-    def for_description(cls, description: str) -> Typer:
-        return cls(text_numbers(description))
+    def for_description(cls, description: str, grammar: bool = False) -> Typer:
+        return cls(text_numbers(description), grammar=grammar)
+
+    def shape_allows(self, text: str, piece: str) -> bool:
+        """Whether writing `piece` after `text` keeps the current worked line's formula a
+        shape the teacher writes (always True outside a formula, or without the grammar)."""
+        if not self.grammar:
+            return True
+        line = text.rsplit("\n", 1)[-1] + piece
+        if "\n" in piece:
+            return shape_ok(line.split("\n", 1)[0], complete=True) is not False
+        return shape_ok(line) is not False
 
     def strings_for(self, dims: frozenset[str | None]) -> frozenset[str] | None:
         if None in dims or not dims:
@@ -260,17 +279,45 @@ class Typer:
         return Constraint(allowed, written, allowed - used - {"0"})
 
 
-def _has_value_sign(formula: str) -> bool:
-    """True once the formula's own `=` (outside every parenthesis) has been written."""
+def _value_sign(formula: str) -> int | None:
+    """The index of the formula's own `=` (outside every parenthesis), None before it."""
     depth = 0
-    for char in formula:
+    for index, char in enumerate(formula):
         if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
         elif char == "=" and depth <= 0:
-            return True
-    return False
+            return index
+    return None
+
+
+def _has_value_sign(formula: str) -> bool:
+    """True once the formula's own `=` (outside every parenthesis) has been written."""
+    return _value_sign(formula) is not None
+
+
+def shape_ok(line: str, complete: bool = False) -> bool | None:
+    """Whether a worked line being written (`complete`: one that has just ended) keeps the
+    shape of a formula the teacher writes for its phase and mode; None when it is not a line
+    of a known check (yet). A number or unit still being written counts as written."""
+    head = _HEAD_RE.match(line)
+    if head is None:
+        return None
+    shapes = templates().get((PHASES[head.group(1)], head.group(2)))
+    if not shapes:
+        return None
+    formula = line[head.end():]
+    cut = _value_sign(formula)
+    if cut is not None:
+        return shape(formula[:cut]) in shapes
+    if complete:
+        return False  # a formula line must reach its `=`
+    partial = re.sub(r"(?<=\d)[eE][-+]?$", "", formula)  # "3.5e-" on the way to "3.5e-1"
+    if partial.endswith(".") and not partial[-2:-1].isdigit():
+        partial += "0"  # ".3" on its way
+    written = shape(partial)
+    return any(s.startswith(written) for s in shapes)
 
 
 def _number_part(piece: str) -> str:

@@ -19,6 +19,7 @@ from physlab.backends import (
     FewShotBackend,
     MajorityBackend,
     OllamaBackend,
+    check_spec,
     combine_answer_logprobs,
     make_backend,
     pick_fewshot_examples,
@@ -140,6 +141,14 @@ def test_unknown_spec_lists_the_allowed_forms():
         make_backend("gpt-4")
     for form in ("base", "fewshot", "majority", "run:<run_id>", "ollama:<name>", "hf:<"):
         assert form in str(err.value)
+
+
+def test_an_unknown_run_option_names_the_allowed_ones(tmp_path):
+    for make in (make_backend, check_spec):
+        with pytest.raises(BackendError) as err:
+            make("run:w1:shaped", runs_dir=tmp_path)
+        for option in ("run:<id>:no-calculator", "run:<id>:typed", "run:<id>:grammar"):
+            assert option in str(err.value)
 
 
 def test_missing_run_and_unfinished_run_are_clear(tmp_path):

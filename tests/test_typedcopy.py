@@ -183,5 +183,80 @@ def test_the_model_choices_offer_typed_copying_for_worked_students(tmp_path, mon
                                                           "total_steps": 100}))
         (folder / "status.json").write_text(json.dumps({"run_id": run_id, "state": "done"}))
     choices = launch.model_choices(include_ollama=False)
-    assert "run:w1" in choices and "run:w1:typed" in choices
-    assert "run:a1" in choices and "run:a1:typed" not in choices
+    assert "run:w1" in choices and "run:w1:typed" in choices and "run:w1:grammar" in choices
+    assert "run:a1" in choices and "run:a1:typed" not in choices and "run:a1:grammar" not in choices
+
+
+def test_the_grammar_accepts_every_prefix_of_the_teachers_lines() -> None:
+    """Formula grammar: at every character of every teacher line (every split, held-out
+    wording included), the line so far keeps a shape the teacher writes, and the whole line
+    ends as one."""
+    checked = 0
+    for records in generate("standard").values():
+        for record in records[::9]:
+            scenario = scenario_from_record(record)
+            for line in worked.teacher_lines(scenario, worked.quantities_of(record, scenario)):
+                text = line.text
+                for end in range(len(text) + 1):
+                    assert typedcopy.shape_ok(text[:end]) is not False, (record["id"], text[:end])
+                assert typedcopy.shape_ok(text, complete=True) is True
+                checked += 1
+    assert checked > 1500
+
+
+@pytest.mark.parametrize(("line", "ok"), [
+    ("place rolling_away: max(tan(4.35", True),
+    ("place rolling_away: max(tan(4.35[°]*", False),  # worked try 7's broken rolling line
+    ("place rolling_away: max(tan((atan(8.2[%])))/0.02, roll(v=", True),
+    ("lift slipping: 0.3[kg]*(g++", False),
+    ("transport collision: (1.31[mm]+0.527[m/s]*50[ms]+0.527[m/s]^2/(2*5))/5.65[mm] = 9.811 FAILS", True),
+    ("transport collision: 1.31[mm]/5.65[mm] =", True),  # the plain clearance is a teacher form too
+    ("transport collision: 1.31[mm]/5.65[mm]/2 =", False),
+    ("lift slipping: 3.5e-", True),
+    ("grasp crushing: .", True),
+    ("place firing: 2/3 =", None),  # no such check: not the grammar's business
+    ("YES", None),
+])
+def test_the_grammar_rejects_formulas_no_check_has(line: str, ok: bool | None) -> None:
+    assert typedcopy.shape_ok(line) is ok
+
+
+def test_a_line_must_reach_its_equals_sign() -> None:
+    assert typedcopy.shape_ok("grasp crushing: 8.53/26.4", complete=True) is False
+    typer = typedcopy.Typer([], grammar=True)
+    assert not typer.shape_allows("grasp crushing: 8.53/26.4", "\n")
+    assert typer.shape_allows("grasp crushing: 8.53/26.4 = 0.323 ok", "\n")
+    assert typedcopy.Typer([]).shape_allows("grasp crushing: 8.53/26.4", "\n")  # no grammar: anything
+
+
+class OperatorModel(ScriptedModel):
+    """The scripted model with '/' as the runner-up token everywhere."""
+
+    def __call__(self, input_ids, attention_mask, position_ids, use_cache, **kwargs):
+        out = super().__call__(input_ids, attention_mask, position_ids, use_cache, **kwargs)
+        out["logits"][:, -1, ord("/")] += 0.5
+        return out
+
+
+def test_generation_with_the_grammar_replaces_an_operator_no_formula_has() -> None:
+    script = "grasp crushing: 12.6*33.7 = 0.374 ok\nNO\nFAILURE_MODE: none\n"
+    tok = CharTokenizer()
+
+    def run(typer):
+        model = OperatorModel([script], [4])
+
+        class Wrapper:
+            device = model.device
+
+            def __call__(self, **kwargs):
+                return _Out(model(**kwargs))
+
+        return toolgen.generate(Wrapper(), tok, [[ord(c) for c in "ask "]], max_new_tokens=200,
+                                use_calculator=True, typers=[typer])[0]
+
+    shaped = run(typedcopy.Typer([], grammar=True))
+    assert shaped["text"].startswith("grasp crushing: 12.6/33.7 = 0.374 ok"), shaped["text"]
+    assert shaped["reshaped"] == 1 and shaped["inserted"] == 1
+    plain = run(typedcopy.Typer([]))
+    assert plain["text"].startswith("grasp crushing: 12.6*33.7 = 424.620"), plain["text"]
+    assert plain["reshaped"] == 0

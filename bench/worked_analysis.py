@@ -8,7 +8,9 @@ Prints, for each worked model of the evaluation:
 - the reasoning-error categories with counts;
 - per check (phase and mode): how often the student wrote it when the teacher did, and how
   often the formula's structure was the teacher's (unit conversions are part of the structure);
-- copied numbers exact, and the calculator's r against the true r on the lines that match.
+- copied numbers exact, and the calculator's r against the true r on the lines that match;
+- wrong answers by the teacher's deciding check and the form of its formula
+  (physlab.teacher.formula_form): where the misses are.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from physlab import fileio
+    from physlab.teacher import formula_form
 
     path = fileio.results_dir() / "evaluations" / args.eval_id / "records.jsonl"
     records = [r for r in fileio.read_jsonl(path) if "reasoning_errors" in r]
@@ -77,6 +80,20 @@ def main(argv: list[str] | None = None) -> int:
             ratio_errors.sort()
             print(f"  the value after = (the calculator's, or the student's own without it) vs true r on error-free lines: median {ratio_errors[len(ratio_errors) // 2]:.2%}, "
                   f"max {ratio_errors[-1]:.2%} relative")
+        deciding: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in rows:
+            fails = [t for t in r["teacher_derivation"] if t.endswith("FAILS") and f" {r['truth']}:" in t]
+            if fails:
+                head, _, rest = fails[0].partition(": ")
+                key = f"{head}: {formula_form(rest.rsplit(' = ', 1)[0])}"
+            else:
+                key = "success"
+            deciding[key][1] += 1
+            deciding[key][0] += int(not r["correct"]["eight_way"])
+        print("  wrong (8-way) by the teacher's deciding check and its formula form")
+        for key in sorted(deciding, key=lambda k: (-deciding[k][0], k)):
+            wrong, n = deciding[key]
+            print(f"  {wrong:>4}/{n:<4} {key}")
     return 0
 
 

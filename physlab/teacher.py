@@ -703,8 +703,8 @@ def set_down_indices(records: list[dict], share: float) -> list[int]:
 BALANCE_BY = ("check", "formula")
 
 
-def formula_form(line) -> str:
-    """The form of a worked line's formula with its wording taken out: numbers as `#`, units
+def formula_form(formula: str) -> str:
+    """The form of a worked formula with its wording taken out: numbers as `#`, units
     dropped, and the unit conversions a description's wording decides (a radius doubled, a
     percent grade or a rise over a run turned into an angle, a fill as a height over a height)
     read as one number. Two lines have the same form when they are the same physics written
@@ -712,7 +712,7 @@ def formula_form(line) -> str:
     one as a grade do."""
     from physlab.typedcopy import shape
 
-    form = shape(line.formula)
+    form = shape(formula)
     previous = None
     while previous != form:
         previous = form
@@ -742,7 +742,7 @@ def rare_check_variants(answers: list, target: int, max_per_record: int,
     if balance_by == "check":
         checks = [{(line.phase, line.mode) for line in answer.lines} for answer in answers]
     else:
-        checks = [{(line.phase, line.mode, formula_form(line)) for line in answer.lines} for answer in answers]
+        checks = [{(line.phase, line.mode, formula_form(line.formula)) for line in answer.lines} for answer in answers]
     count = Counter(key for keys in checks for key in keys)
     extra: Counter[int] = Counter()
     out: list[tuple[int, int]] = []

@@ -454,10 +454,9 @@ def test_formula_form_keeps_the_physics_and_drops_the_wording() -> None:
     or a grade turned into an angle is wording (same form), a stopping distance is physics
     (another form), and the torque line is not the payload line."""
     from physlab.teacher import formula_form
-    from physlab.worked import WorkedLine
 
     def form(formula: str, mode: str = "collision", phase: int = 3) -> str:
-        return formula_form(WorkedLine(phase, mode, formula, 0.5, 0.5, "x"))
+        return formula_form(formula)
 
     assert form("2.92[mm]/20.4[mm]") == form("2.92[mm]/.0204[m]") == "#/#"
     assert form("(1.31[mm]+0.527[m/s]*50[ms]+0.527[m/s]^2/(2*5))/5.65[mm]") != "#/#"

@@ -82,12 +82,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"max {ratio_errors[-1]:.2%} relative")
         deciding: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for r in rows:
+            # in the lift and transport phases the largest r decides: the true mode's largest FAILS line
             fails = [t for t in r["teacher_derivation"] if t.endswith("FAILS") and f" {r['truth']}:" in t]
             if fails:
-                head, _, rest = fails[0].partition(": ")
+                line = max(fails, key=lambda t: float(t.rsplit(" = ", 1)[1].split()[0]))
+                head, _, rest = line.partition(": ")
                 key = f"{head}: {formula_form(rest.rsplit(' = ', 1)[0])}"
+            elif not r["teacher_derivation"]:
+                key = "(no teacher derivation)"
             else:
-                key = "success"
+                key = "success" if r["truth"] == "success" else "(deciding line not found)"
             deciding[key][1] += 1
             deciding[key][0] += int(not r["correct"]["eight_way"])
         print("  wrong (8-way) by the teacher's deciding check and its formula form")

@@ -823,6 +823,9 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
             raise ValueError(f"{name}: must be a share in [0, 1] (got {share})")
     if balance_by not in BALANCE_BY:
         raise ValueError(f"balance_by: must be one of {', '.join(BALANCE_BY)} (got {balance_by!r})")
+    if balance_by != "check" and rare_target <= 0:
+        raise ValueError(f"balance_by {balance_by!r}: only with rare_target > 0 (--rare-target N), "
+                         f"it says how rare checks are counted")
     out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
     examples = worked_examples(_read_train(train_path), rare_target=rare_target, max_variants=max_variants,
                                set_down=set_down, balance_by=balance_by, tilt=tilt)

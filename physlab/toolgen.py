@@ -68,7 +68,8 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
              token_text: dict[int, str] | None = None, prefill: list[str] | None = None,
              typers: list[Typer | None] | None = None) -> list[dict[str, Any]]:
     """Greedy tool-paused generation for encoded prompts `rows`; one dict per row:
-    {"text", "new_tokens", "inserted", "invalid", "retyped"}.
+    {"text", "new_tokens", "inserted", "invalid", "retyped", "reshaped"} (retyped / reshaped: tokens
+    typed copying / the formula grammar put in place of the model's own).
 
     `prefix` tokens at the start of every row may come with their KV cache (`prefix_cache`,
     computed once by the caller for all batches); rows are laid out [prefix][padding][own].
@@ -169,19 +170,25 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
 
 
 def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any) -> int:
-    """The token typed copying writes next (the model's own `token` unless it starts or
-    continues a number the description's units rule out, or, with the grammar, makes a formula
-    shape the teacher never writes for that check)."""
-    if not typer.shape_allows(text, piece(token)):
-        for candidate in logits.topk(TYPED_TOP_K).indices.tolist():
-            if piece(candidate) and typer.shape_allows(text, piece(candidate)):
-                token = candidate
-                typer.reshaped += 1
-                break
+    """The token typed copying writes next: the model's own `token` unless, with the grammar,
+    it would make a formula the teacher never writes for that check (then the best of the top
+    candidates that keeps one and moves the formula on), or it starts or continues a number
+    the description's units rule out (then the best candidate on the way to a fitting number
+    that the grammar also allows)."""
+    own = token
+    top: list[int] | None = None
+    if not typer.shape_allows(text, piece(own)):
+        top = [t for t in logits.topk(TYPED_TOP_K).indices.tolist() if t != own]
+        better = [t for t in top if typer.shape_moves_on(text, piece(t))]
+        if better:
+            token = better[0]
+            typer.reshaped += 1
     constraint = typer.allowed(text)
     if constraint is None or (not constraint.written and piece(token)[:1] not in "0123456789."):
         return token
-    top = logits.topk(TYPED_TOP_K).indices.tolist()
-    chosen, changed = choose(top, [piece(t) for t in top], constraint)
+    if top is None:
+        top = [t for t in logits.topk(TYPED_TOP_K).indices.tolist() if t != own]
+    candidates = [token] + [t for t in top if t != token and typer.shape_allows(text, piece(t))]
+    chosen, changed = choose(candidates, [piece(t) for t in candidates], constraint)
     typer.changed += int(changed)
     return chosen

@@ -35,11 +35,15 @@ How:
   choice stands.
 
 Formula grammar (`run:<id>:grammar`, typed copying and this): `shape_ok(line)` says whether a
-worked line being written still keeps the shape of a formula the teacher writes for its check
-(its phase and mode), numbers aside; a line that ends before its `=` does not. The student
-still chooses the check, which of the teacher's forms (a plain clearance or one with a stopping
-distance), every number and the verdict; the grammar only removes tokens that would make a
-formula no check has ("max(tan(4.35[°]*0.0157, ..." for the rolling line, worked try 7).
+worked line being written can still become a formula of the teacher's forms for its check (its
+phase and mode; `grammar_patterns`): numbers aside, any of the unit conversions the teacher
+writes for that check at any number (a doubled radius, a grade or a rise over a run turned into
+an angle, a height over a height), any rolling body (named or a number), and units in brackets
+that the calculator knows. A line that ends (a newline) before its `=` fails it. The student
+still chooses the check, which form (a plain clearance or one with a stopping distance), every
+number and the verdict; the grammar only replaces a token that would make a formula no check
+has ("max(tan(4.35[°]*0.0157, ..." for the rolling line, worked try 7) with the best of the
+model's top candidates that keeps one and moves the formula on (not a space, not a lone `[`).
 
 Dimensions: "mass", "length", "force", "time", "speed", "accel", "angle", "percent", and
 "ratio" (a dimensionless slot: a friction coefficient, a fill fraction), which takes bare
@@ -53,6 +57,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from physlab import calculator
 
@@ -222,14 +227,21 @@ class Typer:
         return cls(text_numbers(description), grammar=grammar)
 
     def shape_allows(self, text: str, piece: str) -> bool:
-        """Whether writing `piece` after `text` keeps the current worked line's formula a
-        shape the teacher writes (always True outside a formula, or without the grammar)."""
+        """Whether writing `piece` after `text` keeps the current worked line's formula one the
+        teacher could write (always True outside a formula, or without the grammar)."""
         if not self.grammar:
             return True
         line = text.rsplit("\n", 1)[-1] + piece
         if "\n" in piece:
             return shape_ok(line.split("\n", 1)[0], complete=True) is not False
         return shape_ok(line) is not False
+
+    def shape_moves_on(self, text: str, piece: str) -> bool:
+        """`shape_allows`, and the piece writes something of the formula (not only spaces or an
+        opening `[`): what a replacement token must do, so the grammar never pads a line."""
+        line = text.rsplit("\n", 1)[-1]
+        return bool(piece.strip()) and self.shape_allows(text, piece) and (
+            "\n" in piece or shape(line + piece) != shape(line))
 
     def strings_for(self, dims: frozenset[str | None]) -> frozenset[str] | None:
         if None in dims or not dims:
@@ -297,27 +309,63 @@ def _has_value_sign(formula: str) -> bool:
     return _value_sign(formula) is not None
 
 
+CONVERSIONS = ("(#*#)", "(#/#)", "(atan(#))", "(atan(#/#))")  # what a wording puts at a number
+
+
+@functools.cache
+def grammar_patterns() -> dict[tuple[int, str], Any]:
+    """{(phase, mode): compiled pattern of the formula shapes the teacher writes for it}: each of
+    its forms (physlab.teacher.formula_form) with, at every number, `#` or any unit conversion
+    the teacher writes for that check, and any rolling body (calculator.BODIES, or a number)."""
+    import regex  # partial matching: "can this prefix still become a match"
+
+    from physlab.teacher import formula_form
+
+    body = "(?:" + "|".join(regex.escape(b) for b in sorted(calculator.BODIES, key=len, reverse=True)) + "|#)"
+    out = {}
+    for key, shapes in templates().items():
+        conversions = sorted({c for s in shapes for c in CONVERSIONS if c in s})
+        slot = "(?:#" + "".join("|" + regex.escape(c) for c in conversions) + ")"
+        forms = sorted({re.sub(r"k=(?:[a-z_]+|#)", "k=B", formula_form(s)) for s in shapes})
+        alternatives = ["".join(slot if part == "#" else "k=" + body if part == "k=B" else regex.escape(part)
+                                for part in re.split(r"(#|k=B)", form) if part) for form in forms]
+        out[key] = regex.compile("(?:" + "|".join(alternatives) + ")")
+    return out
+
+
+def _units_ok(formula: str) -> bool:
+    """Every bracket holds a unit the calculator knows (the last one, still open, the start of one)."""
+    for match in re.finditer(r"\[([^\]]*)(\]?)", formula):
+        unit = match.group(1).strip()
+        if match.group(2) and unit not in calculator.UNITS:
+            return False
+        if not match.group(2) and not any(alias.startswith(unit) for alias in calculator.UNITS):
+            return False
+    return True
+
+
 def shape_ok(line: str, complete: bool = False) -> bool | None:
-    """Whether a worked line being written (`complete`: one that has just ended) keeps the
-    shape of a formula the teacher writes for its phase and mode; None when it is not a line
-    of a known check (yet). A number or unit still being written counts as written."""
+    """Whether a worked line being written (`complete`: one that has just ended) can still be a
+    formula of the teacher's forms for its phase and mode (`grammar_patterns`); None when it is
+    not a line of a known check (yet). A number or unit still being written counts as written."""
     head = _HEAD_RE.match(line)
     if head is None:
         return None
-    shapes = templates().get((PHASES[head.group(1)], head.group(2)))
-    if not shapes:
+    pattern = grammar_patterns().get((PHASES[head.group(1)], head.group(2)))
+    if pattern is None:
         return None
     formula = line[head.end():]
     cut = _value_sign(formula)
+    if not _units_ok(formula if cut is None else formula[:cut]):
+        return False
     if cut is not None:
-        return shape(formula[:cut]) in shapes
+        return pattern.fullmatch(shape(formula[:cut])) is not None
     if complete:
         return False  # a formula line must reach its `=`
     partial = re.sub(r"(?<=\d)[eE][-+]?$", "", formula)  # "3.5e-" on the way to "3.5e-1"
     if partial.endswith(".") and not partial[-2:-1].isdigit():
         partial += "0"  # ".3" on its way
-    written = shape(partial)
-    return any(s.startswith(written) for s in shapes)
+    return pattern.fullmatch(shape(partial), partial=True) is not None
 
 
 def _number_part(piece: str) -> str:

@@ -189,19 +189,25 @@ def test_the_model_choices_offer_typed_copying_for_worked_students(tmp_path, mon
 
 def test_the_grammar_accepts_every_prefix_of_the_teachers_lines() -> None:
     """Formula grammar: at every character of every teacher line (every split, held-out
-    wording included), the line so far keeps a shape the teacher writes, and the whole line
-    ends as one."""
-    checked = 0
-    for records in generate("standard").values():
+    wording included, and the curriculum's tilted and set-down copies), the line so far can
+    still be one the teacher writes, and the whole line is one."""
+    from physlab.teacher import tilt_indices, worked_examples
+
+    standard = generate("standard")
+    lines = []
+    for records in standard.values():
         for record in records[::9]:
             scenario = scenario_from_record(record)
-            for line in worked.teacher_lines(scenario, worked.quantities_of(record, scenario)):
-                text = line.text
-                for end in range(len(text) + 1):
-                    assert typedcopy.shape_ok(text[:end]) is not False, (record["id"], text[:end])
-                assert typedcopy.shape_ok(text, complete=True) is True
-                checked += 1
-    assert checked > 1500
+            lines += [line.text for line in worked.teacher_lines(scenario, worked.quantities_of(record, scenario))]
+    tilted = [standard["train"][i] for i in tilt_indices(standard["train"], 1.0)]
+    for example in worked_examples(tilted, tilt=1.0, set_down=1.0):
+        lines += [x for x in example["completion"].splitlines() if typedcopy._HEAD_RE.match(x)]
+    for text in lines:
+        for end in range(len(text) + 1):
+            assert typedcopy.shape_ok(text[:end]) is not False, text[:end]
+        assert typedcopy.shape_ok(text, complete=True) is True, text
+    assert len(lines) > 2000
+    assert any("tan((atan(" in x and "hollow_ball" in x for x in lines)  # a form the seed preset never wrote
 
 
 @pytest.mark.parametrize(("line", "ok"), [
@@ -216,6 +222,12 @@ def test_the_grammar_accepts_every_prefix_of_the_teachers_lines() -> None:
     ("grasp crushing: .", True),
     ("place firing: 2/3 =", None),  # no such check: not the grammar's business
     ("YES", None),
+    ("lift dropping: 350[kg*g*0.04]/5[kg] =", False),  # a bracket holds a unit, nothing else
+    ("lift dropping: 350[g]/5[k", True),
+    ("lift dropping: 350[g]/5[rad", False),
+    ("place rolling_away: max(tan((atan(2[%])))/0.02, roll(v=0.1[m/s], k=thin_tube, mu=0.02)/5[cm]) =", True),
+    ("place rolling_away: max(tan(0)/0.02, roll(v=0.1[m/s], k=1.3, mu=0.02)/5[cm]) =", True),  # a body as a number
+    ("place rolling_away: max(tan(0)/0.02, roll(v=0.1[m/s], k=1.3, mu=0.02)/5[cm] =", False),
 ])
 def test_the_grammar_rejects_formulas_no_check_has(line: str, ok: bool | None) -> None:
     assert typedcopy.shape_ok(line) is ok
@@ -260,3 +272,33 @@ def test_generation_with_the_grammar_replaces_an_operator_no_formula_has() -> No
     plain = run(typedcopy.Typer([]))
     assert plain["text"].startswith("grasp crushing: 12.6*33.7 = 424.620"), plain["text"]
     assert plain["reshaped"] == 0
+
+
+class Logits:
+    """Fixed scores over a character vocabulary, for toolgen._typed alone."""
+
+    def __init__(self, ranked: str) -> None:
+        import torch
+
+        self.scores = torch.zeros(1200)
+        for rank, char in enumerate(ranked):
+            self.scores[ord(char)] = 100.0 - rank
+
+    def topk(self, k: int):
+        return self.scores.topk(k)
+
+
+def test_the_grammars_choice_stands_when_typed_copying_then_looks_at_it() -> None:
+    """After "lift dropping: 350[g]/" the grammar replaces ")" by the best candidate that moves
+    the formula on, the digit 9; typed copying then turns it into the start of the text's other
+    mass (5 kg), and never brings back the rejected ")" nor a space."""
+    typer = typedcopy.Typer.for_description("A 350 g cup; the arm is rated for 5 kg.", grammar=True)
+    text = "lift dropping: 350[g]/"
+    chosen = toolgen._typed(typer, text, Logits(") 95"), ord(")"), chr)
+    assert chr(chosen) == "5" and typer.reshaped == 1
+    # typed copying alone would keep the model's ")" (not a number: not its business)
+    untyped = typedcopy.Typer.for_description("A 350 g cup; the arm is rated for 5 kg.")
+    assert chr(toolgen._typed(untyped, text, Logits(") 95"), ord(")"), chr)) == ")"
+    # only a space or nothing that moves on: the model's token stands, the grammar never pads
+    stuck = typedcopy.Typer([], grammar=True)
+    assert chr(toolgen._typed(stuck, text, Logits(")  "), ord(")"), chr)) == ")" and stuck.reshaped == 0

@@ -383,6 +383,10 @@ def test_worked_curriculum_rows(tmp_path) -> None:
     # The sidecar names the data generation, so a run trained on it can be checked at evaluation.
     meta = json.loads(path.with_name(path.name + ".meta.json").read_text())
     assert meta["dataset_hash"] == json.loads((tmp_path / "seed" / "manifest.json").read_text())["content_hash"]
+    with pytest.raises(ValueError, match=r"balance_by 'formula': only with rare_target > 0"):
+        build_curriculum("seed", data_dir=tmp_path, answer_format="worked", progress=False, balance_by="formula")
+    with pytest.raises(ValueError, match=r"tilt: must be a share in \[0, 1\]"):
+        build_curriculum("seed", data_dir=tmp_path, answer_format="worked", progress=False, tilt=1.5)
 
 
 def test_rare_checks_get_more_descriptions_of_the_same_scenarios(standard) -> None:

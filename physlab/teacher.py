@@ -739,10 +739,10 @@ def rare_check_variants(answers: list, target: int, max_per_record: int,
 
     if balance_by not in BALANCE_BY:
         raise ValueError(f"balance_by: must be one of {', '.join(BALANCE_BY)} (got {balance_by!r})")
-    if balance_by == "check":
-        checks = [{(line.phase, line.mode) for line in answer.lines} for answer in answers]
-    else:
-        checks = [{(line.phase, line.mode, formula_form(line.formula)) for line in answer.lines} for answer in answers]
+    def key(line) -> tuple:
+        return (line.phase, line.mode) if balance_by == "check" else (line.phase, line.mode, formula_form(line.formula))
+
+    checks = [{key(line) for line in answer.lines} for answer in answers]
     count = Counter(key for keys in checks for key in keys)
     extra: Counter[int] = Counter()
     out: list[tuple[int, int]] = []

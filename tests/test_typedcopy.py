@@ -121,9 +121,9 @@ class RankedModel(ScriptedModel):
         return out
 
 
-def _generate(script: str, typers) -> dict:
+def _generate(script: str, typers, model_class: type | None = None) -> dict:
     tok = CharTokenizer()
-    model = RankedModel([script], [4])
+    model = (model_class or RankedModel)([script], [4])
 
     class Wrapper:
         device = model.device
@@ -252,19 +252,9 @@ class OperatorModel(ScriptedModel):
 
 def test_generation_with_the_grammar_replaces_an_operator_no_formula_has() -> None:
     script = "grasp crushing: 12.6*33.7 = 0.374 ok\nNO\nFAILURE_MODE: none\n"
-    tok = CharTokenizer()
 
     def run(typer):
-        model = OperatorModel([script], [4])
-
-        class Wrapper:
-            device = model.device
-
-            def __call__(self, **kwargs):
-                return _Out(model(**kwargs))
-
-        return toolgen.generate(Wrapper(), tok, [[ord(c) for c in "ask "]], max_new_tokens=200,
-                                use_calculator=True, typers=[typer])[0]
+        return _generate(script, [typer], OperatorModel)
 
     shaped = run(typedcopy.Typer([], grammar=True))
     assert shaped["text"].startswith("grasp crushing: 12.6/33.7 = 0.374 ok"), shaped["text"]

@@ -226,6 +226,23 @@ def test_cli_builds_and_rejects_bad_teachers(tiny_data: Path, capsys: pytest.Cap
     assert "ollama:MODEL" in capsys.readouterr().err
 
 
+def test_cli_worked_augmentation_flags_reach_the_sidecar(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--stop and --decide-target are written into the curriculum's sidecar and its rebuild
+    command; with the answer format they are a clear error, not ignored."""
+    import json
+
+    assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--format", "worked",
+                     "--stop", "0.5", "--decide-target", "3", "--quiet"]) == 0
+    meta = json.loads((tiny_data / "tiny" / "curriculum-worked.jsonl.meta.json").read_text())
+    assert meta["stop"] == 0.5 and meta["decide_target"] == 3
+    assert meta["rebuild"].endswith("--format worked --stop 0.5 --decide-target 3")
+    capsys.readouterr()
+    assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data),
+                     "--decide-target", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--decide-target: only with --format worked" in err and "Traceback" not in err
+
+
 # --------------------------------------------------------------------------- LLM teachers
 
 

@@ -387,6 +387,10 @@ def test_worked_curriculum_rows(tmp_path) -> None:
         build_curriculum("seed", data_dir=tmp_path, answer_format="worked", progress=False, balance_by="formula")
     with pytest.raises(ValueError, match=r"tilt: must be a share in \[0, 1\]"):
         build_curriculum("seed", data_dir=tmp_path, answer_format="worked", progress=False, tilt=1.5)
+    with pytest.raises(ValueError, match=r"stop: must be a share in \[0, 1\]"):
+        build_curriculum("seed", data_dir=tmp_path, answer_format="worked", progress=False, stop=-0.1)
+    with pytest.raises(ValueError, match=r"decide_target: must be >= 0"):
+        build_curriculum("seed", data_dir=tmp_path, answer_format="worked", progress=False, decide_target=-1)
 
 
 def test_rare_checks_get_more_descriptions_of_the_same_scenarios(standard) -> None:
@@ -523,3 +527,83 @@ def test_tilted_copies_roll_on_a_slope_and_are_relabelled(standard) -> None:
             assert "tan(0)" not in line[0]
     assert rolling_lines >= 20 and 0 < fails < rolling_lines  # both sides of the boundary
     assert tilt_indices(records, 0.0) == []
+
+
+def test_must_stop_copies_add_the_stopping_distance_to_non_shelf_obstacles(standard) -> None:
+    """--stop: records with an obstacle that need not stop get a copy that must stop before it.
+    Each copy is relabelled by physics, clear of the boundary, says it must stop, and its
+    collision line adds the stopping distance; the copies land on both sides of 1."""
+    from physlab.scenarios import margin_kind
+    from physlab.teacher import STOP_VARIANT, formula_form, stop_indices, stop_variant, worked_examples
+
+    records = standard["train"]
+    indices = stop_indices(records, 1.0)
+    assert len(indices) > 100
+    families = {records[i]["family"] for i in indices}
+    assert families - {"glass_jar_shelf", "book_shelf_insertion"} == families  # the shelf families already stop
+    assert "hammer_table_clearing" in families
+    chosen = [records[i] for i in indices[:40]]
+    examples = worked_examples(chosen, stop=1.0)
+    assert examples == worked_examples(chosen, stop=1.0)  # deterministic
+    copies = [e for e in examples if e.get("variant") == STOP_VARIANT]
+    assert len(copies) >= 30
+    by_id = {r["id"]: r for r in chosen}
+    stop_lines, fails = 0, 0
+    for example in copies:
+        record = stop_variant(by_id[example["scenario_id"]])
+        scenario = parse_scenario(record["params"])
+        assert scenario.motion.stop_before_obstacle
+        assessment = physics.assess(scenario)
+        assert example["label"] == assessment.label == record["label"]
+        assert margin_kind(assessment) == "clear"
+        assert record["description"] in example["prompt"]
+        line = [x for x in example["completion"].splitlines() if " collision: " in x]
+        if line:
+            stop_lines += 1
+            fails += line[0].endswith("FAILS")
+            assert formula_form(line[0].split(": ", 1)[1].split(" = ")[0]) != "#/#", line[0]
+    assert stop_lines >= 20 and 0 < fails < stop_lines
+    assert stop_indices(records, 0.0) == []
+
+
+def test_decision_key_names_how_a_phase_with_several_checks_is_decided(standard) -> None:
+    from physlab.teacher import decision_key
+
+    keys = {decision_key(_lines(r)) for r in standard["train"]}
+    assert (3, (("slipping", "FAILS"), ("tipping", "ok"), ("sloshing", "FAILS")), "sloshing") in keys
+    success = next(r for r in standard["train"] if r["label"] == "success")
+    assert decision_key(_lines(success)) is None
+    single = next(r for r in standard["train"] if r["label"] == "crushing" and len(_lines(r).lines) == 1)
+    assert decision_key(_lines(single)) is None  # grasp decided by its only line
+
+
+def test_perturbed_copies_fill_ways_of_deciding_the_train_split_never_shows(standard) -> None:
+    """--decide-target: the standard train split never lets a failing tray slide beat a
+    sloshing line in the same phase (BENCHMARKS.md, try 9). Perturbed copies (one or two of the
+    family's varied quantities scaled) fill that key, each relabelled by physics, clear of the
+    boundary, with its worked lines giving the physics label; a rebuild draws the same copies."""
+    from collections import Counter
+
+    from physlab.scenarios import margin_kind
+    from physlab.teacher import DECIDE_VARIANT, decision_key, decision_variants
+
+    records = [r for r in standard["train"] if r["family"] in ("soup_bowl_tray", "coffee_mug_tray")]
+    answers = [_lines(r) for r in records]
+    before = Counter(decision_key(a) for a in answers)
+    slide_wins = (3, (("slipping", "FAILS"), ("tipping", "ok"), ("sloshing", "ok")), "slipping")
+    assert before[slide_wins] == 0
+    out = decision_variants(records, answers, target=10)
+    assert out == decision_variants(records, answers, target=10)
+    after = Counter(decision_key(_lines(copy)) for _, _, copy in out)
+    assert after[slide_wins] >= 5
+    assert all(after[k] + before[k] <= max(10, before[k]) for k in after)  # no key filled past the target
+    taken = Counter(i for i, _, _ in out)
+    assert max(taken.values()) <= 4
+    for i, variant, copy in out:
+        assert variant >= DECIDE_VARIANT and copy["id"] == records[i]["id"]
+        assessment = physics.assess(parse_scenario(copy["params"]))
+        assert copy["label"] == assessment.label == _lines(copy).label
+        assert margin_kind(assessment) == "clear"
+        changed = [k for k in ("motion", "object", "environment", "gripper")
+                   if copy["params"][k] != records[i]["params"][k]]
+        assert changed  # a perturbed scenario, not only a new wording

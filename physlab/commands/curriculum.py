@@ -43,6 +43,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--tilt", type=float, default=0.0, metavar="SHARE",
                        help="--format worked: also add this share (0 to 1) of the rolling train records let go "
                             "on a slope instead of a level support, relabelled by physics (default 0: off)")
+    build.add_argument("--stop", type=float, default=0.0, metavar="SHARE",
+                       help="--format worked: also add this share (0 to 1) of the train records with an obstacle "
+                            "made to stop before it, relabelled by physics (default 0: off)")
+    build.add_argument("--decide-target", type=int, default=0, metavar="N",
+                       help="--format worked: add perturbed copies (one or two varied quantities scaled, "
+                            "relabelled by physics) until each way a phase with several checks is decided "
+                            "appears in N targets, where the draws allow (default 0: off)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
     parser.set_defaults(func=lambda args: _help(parser))
@@ -59,16 +66,18 @@ def _build(args: argparse.Namespace) -> int:
     parse_teacher_spec(args.teacher)  # a bad spec fails before any file is read
     if args.answer_format == "worked" and (args.teacher != "physics" or args.answers_only):
         raise ValueError("--format worked is written by the physics teacher alone, without --answers-only")
-    if (args.rare_target or args.set_down or args.tilt or args.balance_by != "check") \
-            and args.answer_format != "worked":
-        raise ValueError("--rare-target, --balance-by, --set-down and --tilt: only with --format worked")
+    if (args.rare_target or args.set_down or args.tilt or args.stop or args.decide_target
+            or args.balance_by != "check") and args.answer_format != "worked":
+        raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop and --decide-target: "
+                         "only with --format worked")
     stats = CurriculumStats()
     try:
         path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
                                 progress=not args.quiet, stats=stats, answers_only=args.answers_only,
                                 answer_format=args.answer_format, rare_target=args.rare_target,
                                 max_variants=args.max_variants, set_down=args.set_down,
-                                balance_by=args.balance_by, tilt=args.tilt)
+                                balance_by=args.balance_by, tilt=args.tilt, stop=args.stop,
+                                decide_target=args.decide_target)
     except TeacherUnavailableError as err:
         print(f"physlab: error: {err}", file=sys.stderr)
         return 1

@@ -714,8 +714,8 @@ def stop_variant(record: dict) -> dict | None:
 
     Why: only the two standard train shelf families must stop (glass_jar_shelf,
     book_shelf_insertion), so a student ties the stopping-distance clearance to a shelf. Try 8
-    wrote it for none of the 14 held-out-wording table-clearing scenarios it decides and got
-    13 of 35 wrong on test (BENCHMARKS.md). Seeded by the record id."""
+    got all 14 held-out-wording scenarios it decides wrong (all frying_pan_table_clearing) and
+    13 of 35 on test (BENCHMARKS.md). Seeded by the record id."""
     import random
 
     from physlab.physics import assess
@@ -811,9 +811,9 @@ def decision_variants(records: list[dict], answers: list, target: int,
     first, at most `max_per_record` copies of a record. Returns [(record index, variant number,
     copy)].
 
-    Why: when a phase holds several checks the label is the largest failing ratio. In the
-    standard train split a failing tray slide followed by a sloshing line was always won by
-    sloshing (21 of 21), so try 8 answered NO after `tray_slide ... FAILS` in 12 beaker-tray
+    Why: when a phase holds several checks the label is the largest failing ratio. In try 8's
+    curriculum every target where a failing tray slide was followed by a sloshing line was won
+    by sloshing (21 of 21), so try 8 answered NO after `tray_slide ... FAILS` in 12 beaker-tray
     test scenarios whose sloshing line was ok (BENCHMARKS.md)."""
     from collections import Counter
 

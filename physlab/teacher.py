@@ -643,6 +643,23 @@ def set_down_variant(record: dict) -> dict:
     return rewrite_description({**record, "params": params, "label": label}, SET_DOWN_VARIANT)
 
 
+def _clear_copy(record: dict, params: dict, variant: int) -> dict | None:
+    """The record with `params`, relabelled by physics and described again (`variant`); None
+    when the params leave the schema or the scenario is not clear of the boundary
+    (scenarios.margin_kind): a near-tie would teach a label that rounding can flip."""
+    from pydantic import ValidationError
+
+    from physlab.scenarios import margin_kind
+
+    try:
+        assessment = physics.assess(parse_scenario(params))
+    except (ValidationError, ValueError):
+        return None
+    if margin_kind(assessment) != "clear":
+        return None
+    return rewrite_description({**record, "params": params, "label": assessment.label}, variant)
+
+
 TILT_VARIANT = 200  # variant number of a tilted copy
 
 
@@ -659,19 +676,14 @@ def tilt_variant(record: dict) -> dict | None:
     seeded by the record id."""
     import random
 
-    from physlab.physics import assess
-    from physlab.scenarios import margin_kind
-    from physlab.schema import parse_scenario
-
     rng = random.Random(f"{record['id']}/tilt")
     params = copy.deepcopy(record["params"])
     mu_r = parse_scenario(params).environment.rolling_resistance
     for _ in range(20):
         slope_term = math.exp(rng.uniform(math.log(0.25), math.log(4.0)))
         params.setdefault("environment", {})["slope_deg"] = round(math.degrees(math.atan(mu_r * slope_term)), 3)
-        assessment = assess(parse_scenario(params))
-        if margin_kind(assessment) == "clear":
-            return rewrite_description({**record, "params": params, "label": assessment.label}, TILT_VARIANT)
+        if (tilted := _clear_copy(record, params, TILT_VARIANT)) is not None:
+            return tilted
     return None
 
 
@@ -679,8 +691,6 @@ def tilt_indices(records: list[dict], share: float) -> list[int]:
     """Which records get a tilted copy: a seeded `share` of those whose object rolls after it
     is let go on a level support (share 0: none)."""
     import random
-
-    from physlab.schema import parse_scenario
 
     rng = random.Random("tilt")
     out = []
@@ -718,10 +728,6 @@ def stop_variant(record: dict) -> dict | None:
     13 of 35 on test (BENCHMARKS.md). Seeded by the record id."""
     import random
 
-    from physlab.physics import assess
-    from physlab.scenarios import margin_kind
-    from physlab.schema import parse_scenario
-
     rng = random.Random(f"{record['id']}/stop")
     params = copy.deepcopy(record["params"])
     motion = params["motion"]
@@ -731,9 +737,8 @@ def stop_variant(record: dict) -> dict | None:
             speed, motion.get("reaction_time_s", 0.05), motion.get("brake_decel_mps2", 5.0))
         ratio = math.exp(rng.uniform(math.log(0.25), math.log(4.0)))
         motion.update(stop_before_obstacle=True, speed_mps=speed, clearance_m=float(f"{demand / ratio:.3g}"))
-        assessment = assess(parse_scenario(params))
-        if margin_kind(assessment) == "clear":
-            return rewrite_description({**record, "params": params, "label": assessment.label}, STOP_VARIANT)
+        if (stopping := _clear_copy(record, params, STOP_VARIANT)) is not None:
+            return stopping
     return None
 
 
@@ -741,8 +746,6 @@ def stop_indices(records: list[dict], share: float) -> list[int]:
     """Which records get a must-stop copy: a seeded `share` of those with an obstacle check
     that need not stop (share 0: none)."""
     import random
-
-    from physlab.schema import parse_scenario
 
     rng = random.Random("stop")
     out = []
@@ -777,12 +780,7 @@ def perturbed_variant(record: dict, attempt: int) -> dict | None:
     Seeded by the record id and `attempt`."""
     import random
 
-    from pydantic import ValidationError
-
     from physlab.catalog import FAMILIES
-    from physlab.physics import assess
-    from physlab.scenarios import margin_kind
-    from physlab.schema import parse_scenario
 
     family = FAMILIES.get(record.get("family", ""))
     if family is None or not family.vary:
@@ -794,14 +792,7 @@ def perturbed_variant(record: dict, attempt: int) -> dict | None:
         value = params.get(section, {}).get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
             params[section][name] = float(f"{value * math.exp(rng.uniform(-math.log(3), math.log(3))):.3g}")
-    try:
-        assessment = assess(parse_scenario(params))
-    except (ValidationError, ValueError):
-        return None
-    if margin_kind(assessment) != "clear":
-        return None
-    return rewrite_description({**record, "params": params, "label": assessment.label},
-                               DECIDE_VARIANT + attempt)
+    return _clear_copy(record, params, DECIDE_VARIANT + attempt)
 
 
 def decision_variants(records: list[dict], answers: list, target: int,
@@ -815,8 +806,6 @@ def decision_variants(records: list[dict], answers: list, target: int,
     curriculum every target where a failing tray slide was followed by a sloshing line was won
     by sloshing (21 of 21), so try 8 answered NO after `tray_slide ... FAILS` in 12 beaker-tray
     test scenarios whose sloshing line was ok (BENCHMARKS.md)."""
-    from collections import Counter
-
     from physlab.worked import worked_answer
 
     count = Counter(k for k in map(decision_key, answers) if k is not None)
@@ -878,8 +867,6 @@ def rare_check_variants(answers: list, target: int, max_per_record: int,
     (BENCHMARKS.md). Rarest check first, records taken in order, at most `max_per_record`
     extra descriptions each. Returns [(record index, variant number)], variant numbers from 1.
     """
-    from collections import Counter
-
     if balance_by not in BALANCE_BY:
         raise ValueError(f"balance_by: must be one of {', '.join(BALANCE_BY)} (got {balance_by!r})")
     def key(line) -> tuple:

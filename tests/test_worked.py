@@ -495,31 +495,44 @@ def test_balancing_by_formula_raises_the_torque_line_the_check_count_leaves_alon
         worked_examples(records[:5], rare_target=10, balance_by="shape")
 
 
+def _relabelled_copies(records: list[dict], variant: int, make_copy, **flag) -> list[tuple[dict, dict, object]]:
+    """worked_examples(records, **flag)'s copies numbered `variant`, each checked: the build is
+    deterministic, at least 30 copies, each relabelled by physics (the copy `make_copy` redraws),
+    clear of the boundary, its description in the prompt. [(example, record, scenario)]."""
+    from physlab.scenarios import margin_kind
+    from physlab.teacher import worked_examples
+
+    examples = worked_examples(records, **flag)
+    assert examples == worked_examples(records, **flag)  # deterministic
+    copies = [e for e in examples if e.get("variant") == variant]
+    assert len(copies) >= 30
+    by_id = {r["id"]: r for r in records}
+    out = []
+    for example in copies:
+        record = make_copy(by_id[example["scenario_id"]])
+        scenario = parse_scenario(record["params"])
+        assessment = physics.assess(scenario)
+        assert example["label"] == assessment.label == record["label"]
+        assert margin_kind(assessment) == "clear"
+        assert record["description"] in example["prompt"]
+        out.append((example, record, scenario))
+    return out
+
+
 def test_tilted_copies_roll_on_a_slope_and_are_relabelled(standard) -> None:
     """--tilt: rolling records let go on a slope. Each copy is relabelled by physics, clear of
     the boundary, states its slope (degrees, grade or rise over run), and its rolling line
     evaluates tan(slope) with that slope."""
-    from physlab.scenarios import margin_kind
-    from physlab.teacher import TILT_VARIANT, tilt_indices, tilt_variant, worked_examples
+    from physlab.teacher import TILT_VARIANT, tilt_indices, tilt_variant
 
     records = standard["train"]
     indices = tilt_indices(records, 1.0)
     assert len(indices) > 50
-    chosen = [records[i] for i in indices[:40]]
-    examples = worked_examples(chosen, tilt=1.0)
-    assert examples == worked_examples(chosen, tilt=1.0)  # deterministic
-    copies = [e for e in examples if e.get("variant") == TILT_VARIANT]
-    assert len(copies) >= 30
-    by_id = {r["id"]: r for r in chosen}
     rolling_lines, fails = 0, 0
-    for example in copies:
-        record = tilt_variant(by_id[example["scenario_id"]])
-        scenario = parse_scenario(record["params"])
+    for example, record, scenario in _relabelled_copies([records[i] for i in indices[:40]], TILT_VARIANT,
+                                                        tilt_variant, tilt=1.0):
         assert scenario.environment.slope_deg > 0
-        assessment = physics.assess(scenario)
-        assert example["label"] == assessment.label == record["label"]
-        assert margin_kind(assessment) == "clear"
-        assert record["description"] in example["prompt"] and "slope" in record["quantities"]
+        assert "slope" in record["quantities"]
         line = [x for x in example["completion"].splitlines() if x.startswith("place rolling_away")]
         if line:
             rolling_lines += 1
@@ -533,8 +546,7 @@ def test_must_stop_copies_add_the_stopping_distance_to_non_shelf_obstacles(stand
     """--stop: records with an obstacle that need not stop get a copy that must stop before it.
     Each copy is relabelled by physics, clear of the boundary, says it must stop, and its
     collision line adds the stopping distance; the copies land on both sides of 1."""
-    from physlab.scenarios import margin_kind
-    from physlab.teacher import STOP_VARIANT, formula_form, stop_indices, stop_variant, worked_examples
+    from physlab.teacher import STOP_VARIANT, formula_form, stop_indices, stop_variant
 
     records = standard["train"]
     indices = stop_indices(records, 1.0)
@@ -542,21 +554,10 @@ def test_must_stop_copies_add_the_stopping_distance_to_non_shelf_obstacles(stand
     families = {records[i]["family"] for i in indices}
     assert families - {"glass_jar_shelf", "book_shelf_insertion"} == families  # the shelf families already stop
     assert "hammer_table_clearing" in families
-    chosen = [records[i] for i in indices[:40]]
-    examples = worked_examples(chosen, stop=1.0)
-    assert examples == worked_examples(chosen, stop=1.0)  # deterministic
-    copies = [e for e in examples if e.get("variant") == STOP_VARIANT]
-    assert len(copies) >= 30
-    by_id = {r["id"]: r for r in chosen}
     stop_lines, fails = 0, 0
-    for example in copies:
-        record = stop_variant(by_id[example["scenario_id"]])
-        scenario = parse_scenario(record["params"])
+    for example, _, scenario in _relabelled_copies([records[i] for i in indices[:40]], STOP_VARIANT,
+                                                   stop_variant, stop=1.0):
         assert scenario.motion.stop_before_obstacle
-        assessment = physics.assess(scenario)
-        assert example["label"] == assessment.label == record["label"]
-        assert margin_kind(assessment) == "clear"
-        assert record["description"] in example["prompt"]
         line = [x for x in example["completion"].splitlines() if " collision: " in x]
         if line:
             stop_lines += 1

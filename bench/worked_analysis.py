@@ -10,7 +10,11 @@ Prints, for each worked model of the evaluation:
   often the formula's structure was the teacher's (unit conversions are part of the structure);
 - copied numbers exact, and the calculator's r against the true r on the lines that match;
 - wrong answers by the teacher's deciding check and the form of its formula
-  (physlab.teacher.formula_form): where the misses are.
+  (physlab.teacher.formula_form): where the misses are;
+- the last step: where the student's own lines fail in a lift or transport phase (the largest
+  r decides), how often its answer is the label its own lines imply, split by one or several
+  failing modes, and how often it wrote the comparison line (`--compare` students) and
+  answered what the comparison named.
 """
 
 from __future__ import annotations
@@ -98,7 +102,38 @@ def main(argv: list[str] | None = None) -> int:
         for key in sorted(deciding, key=lambda k: (-deciding[k][0], k)):
             wrong, n = deciding[key]
             print(f"  {wrong:>4}/{n:<4} {key}")
+        _last_step(rows)
     return 0
+
+
+def _last_step(rows: list[dict]) -> None:
+    """Does the answer follow the student's own lines where the largest ratio decides?"""
+    from physlab.physics import MAX_RATIO_PHASES
+    from physlab.worked import WORD_PHASES, label_from_lines
+
+    table: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # agree, n, compared, follows it
+    for r in rows:
+        lines = [d for d in r["derivation"] if d["phase"] and d["mode"] != "largest" and d["value"] is not None]
+        if not lines or WORD_PHASES[lines[-1]["phase"]] not in MAX_RATIO_PHASES:
+            continue
+        phase = lines[-1]["phase"]
+        failing = {d["mode"] for d in lines if d["phase"] == phase and d["value"] > 1.0}
+        if not failing:
+            continue
+        implied = label_from_lines((WORD_PHASES[d["phase"]], d["mode"], d["value"]) for d in lines)
+        said = (r.get("parsed") or {}).get("label")
+        comparison = next((d for d in r["derivation"] if d["mode"] == "largest"), None)
+        key = "one failing mode" if len(failing) == 1 else "two or more failing modes"
+        row = table[key]
+        row[0] += int(said == implied)
+        row[1] += 1
+        row[2] += int(comparison is not None)
+        row[3] += int(comparison is not None and comparison.get("result") == said)
+    if table:
+        print("  the last step, where its own lines fail in a largest-r phase: answer = its lines' label; "
+              "comparison line written; answer = what the comparison named")
+        for key, (agree, n, compared, follows) in sorted(table.items()):
+            print(f"  {key:<26} {agree:>4}/{n:<4} {compared:>4}/{n:<4} {follows:>4}/{n}")
 
 
 if __name__ == "__main__":

@@ -282,6 +282,68 @@ def evaluate(formula: str) -> Result:
     return Result(formula, value)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One evaluated comparison line: `mode` when ok, else `error` says why it is invalid."""
+
+    formula: str
+    mode: str | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.mode is not None
+
+
+def is_comparison(formula: str) -> bool:
+    """A comparison is `max(<mode>=<value>, ...)`: a max whose arguments are all named (a
+    formula's own max, in the roll-out line, has positional numbers)."""
+    try:
+        tree = parse(formula)
+    except CalculatorError:
+        return False
+    body = tree.body
+    return (isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id == "max"
+            and not body.args and bool(body.keywords))
+
+
+def compare(formula: str) -> Choice:
+    """Which failure mode has the largest value in `max(slipping=1.497, sloshing=2.017)`.
+
+    Why a tool: in a phase where the largest ratio decides (lift, transport), a 135M student
+    cannot compare two decimals it has just been given (BENCHMARKS.md, worked try 9); it only
+    copies the values of its own failing lines into this line, and the calculator names the
+    largest. An exact tie goes to the mode earlier in physics.TIE_ORDER, as in the labels.
+    Each value may be any formula. Never raises."""
+    try:
+        tree = parse(formula)
+        if not is_comparison(formula):
+            raise CalculatorError("a comparison is max(<mode>=<value>, ...) with every value named")
+        best: tuple[float, int, str] | None = None
+        for kw in tree.body.keywords:  # type: ignore[attr-defined]
+            if kw.arg not in physics.TIE_ORDER:
+                raise CalculatorError(f"unknown failure mode {kw.arg!r}; modes: {', '.join(physics.TIE_ORDER)}")
+            value = _Evaluator().visit(kw.value)
+            key = (-value, physics.TIE_ORDER.index(kw.arg), kw.arg)
+            best = key if best is None or key < best else best
+    except CalculatorError as err:
+        return Choice(str(formula), None, str(err))
+    except RecursionError:
+        return Choice(str(formula), None, "formula nested too deeply")
+    assert best is not None  # is_comparison: at least one keyword
+    return Choice(formula, best[2])
+
+
+def tool_output(formula: str) -> tuple[str | None, str]:
+    """What the calculator writes after a worked line's `=`: the formatted value of a formula,
+    or the mode a comparison names; (None, reason) when the line is invalid."""
+    if is_comparison(formula):
+        choice = compare(formula)
+        return choice.mode, choice.error
+    result = evaluate(formula)
+    return (format_value(result.value) if result.ok else None), result.error
+
+
 def numbers(formula: str) -> list[float]:
     """The number literals of a formula in reading order (what was copied); [] when invalid."""
     try:

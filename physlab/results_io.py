@@ -859,6 +859,20 @@ def line_marks(line: dict[str, Any]) -> dict[str, Any]:
     (copied vs the description's), r (calculator's vs the true one), verdict."""
     numbers = line.get("numbers") or []
     wrong_numbers = [n for n in numbers if not n.get("exact")]
+    if "expected_result" in line:  # a comparison line (physlab.worked): values of its own lines above
+        result, expected = line.get("result"), line.get("expected_result")
+        return {
+            "line": line.get("text", ""),
+            "check": "compares the phase's failing lines",
+            "numbers": ("—" if not numbers else "✓ the lines' values" if not wrong_numbers else
+                        "✗ " + "; ".join(f"{n.get('slot')}: {n.get('copied')} (its line {n.get('expected')})"
+                                         for n in wrong_numbers)),
+            "r": "—",
+            "verdict": "—" if result is None else f"{result}" + ("" if expected is None else
+                                                                  (" ✓" if result == expected else " ✗")),
+            "errors": ", ".join(line.get("errors") or []),
+            "ok": bool(line.get("valid")) and not line.get("errors"),
+        }
     value, true_r = line.get("value"), line.get("true_ratio")
     if value is None or true_r is None:
         r_ok = None

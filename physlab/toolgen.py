@@ -3,8 +3,9 @@
 The loop decodes a batch one token per row per step over one KV cache. When a row's current
 line is a worked line that has just reached its `=` (physlab.worked.formula_to_compute), the
 formula is evaluated by physlab.calculator and the value's tokens (" 0.172") are queued for
-that row: the next steps feed them instead of the model's own choice, so the cache holds
-exactly what training showed (training tokenizes the value as its own segment, and computes
+that row (a comparison line, `transport largest: max(slipping=1.497, sloshing=2.017) =`,
+gets the mode the calculator names): the next steps feed them instead of the model's own
+choice, so the cache holds exactly what training showed (training tokenizes the value as its own segment, and computes
 no loss on it). Other rows go on generating meanwhile; nothing is recomputed.
 
 Without the calculator (`calculator=False`, the pure-scratchpad ablation) the same loop
@@ -47,11 +48,12 @@ class _Row:
 
 
 def _queue_value(row: _Row, formula: str, tokenizer: Any) -> None:
-    """Evaluate the formula the row has just written and queue its value's tokens."""
-    result = calculator.evaluate(formula)
-    value = calculator.format_value(result.value) if result.ok else INVALID_VALUE
-    row.inserted += int(result.ok)
-    row.invalid += int(not result.ok)
+    """Evaluate the formula the row has just written and queue its value's tokens (a
+    comparison line's value is the mode it names: calculator.tool_output)."""
+    output, _error = calculator.tool_output(formula)
+    value = output if output is not None else INVALID_VALUE
+    row.inserted += int(output is not None)
+    row.invalid += int(output is None)
     # Tokenized on its own with a leading space: exactly the masked segment training saw.
     row.queue = list(tokenizer(" " + value, add_special_tokens=False).input_ids)
 

@@ -19,6 +19,15 @@ time order; in the fixed-order phases (grasp, place) up to the first that fails;
 largest-r phases (lift, transport) the whole phase, and no phase after one that fails. The
 label is then read off the lines by the physics rule (physlab.physics.deciding_check).
 
+With `compare` (`physlab curriculum build --format worked --compare`), a lift or transport
+phase with a failing line is followed by a comparison line that the calculator also answers:
+
+    transport largest: max(slipping=1.497, sloshing=2.017) = sloshing
+
+The student copies the values of the phase's failing lines (each mode once, its largest
+value) and the calculator names the largest (calculator.compare), so the last step, which a
+135M model cannot do with two decimals (BENCHMARKS.md, worked try 9), is also a tool call.
+
 Training (physlab.train) computes no loss on the values after `=`: the calculator writes
 them (`segments`), so the student never learns to guess numbers. At inference
 (physlab.backends.WorkedBackend) generation pauses at each `=`, the calculator's value is
@@ -46,6 +55,7 @@ from physlab.schema import Scenario
 PHASE_WORDS = {1: "grasp", 2: "lift", 3: "transport", 4: "place"}
 WORD_PHASES = {w: p for p, w in PHASE_WORDS.items()}
 VERDICT_FAIL, VERDICT_OK = "FAILS", "ok"
+COMPARE_WORD = "largest"  # the "mode" of a comparison line: "transport largest: max(...) = sloshing"
 REASONING_ERRORS = ("wrong_check_set", "wrong_number", "wrong_formula", "wrong_verdict",
                     "wrong_mode_order", "unparsable_line")
 MAX_LINES = 12  # a scenario has at most ~9 checks; more is a runaway
@@ -55,6 +65,9 @@ LINE_RE = re.compile(
     r"^\s*(?P<phase>grasp|lift|transport|place)\s+(?P<mode>[a-z_]+)\s*:\s*(?P<formula>.*?)\s*="
     r"(?:\s*(?P<value>[-+0-9.eE]+))?(?:\s*(?P<verdict>ok|FAILS))?\s*$")
 _LINE_START_RE = re.compile(r"^\s*(?:grasp|lift|transport|place)\b")
+COMPARE_RE = re.compile(
+    rf"^\s*(?P<phase>grasp|lift|transport|place)\s+{COMPARE_WORD}\s*:\s*(?P<formula>.*?)\s*="
+    r"(?:\s*(?P<result>[a-z_]+))?\s*$")
 
 
 # --------------------------------------------------------------------------- quantities
@@ -298,9 +311,62 @@ def teacher_lines(scenario: Scenario, quantities: dict[str, str]) -> list[Worked
 
 
 @dataclass(frozen=True)
+class ComparisonLine:
+    """`<phase> largest: max(<mode>=<value>, ...) = <mode>`: which failing mode of a largest-r
+    phase has the largest value, named by the calculator (calculator.compare)."""
+
+    phase: int
+    values: tuple[tuple[str, str], ...]  # (mode, its value as the line above wrote it)
+
+    @property
+    def formula(self) -> str:
+        return "max(" + ", ".join(f"{mode}={value}" for mode, value in self.values) + ")"
+
+    @property
+    def head(self) -> str:
+        return f"{PHASE_WORDS[self.phase]} {COMPARE_WORD}: {self.formula} ="
+
+    @property
+    def result(self) -> str:
+        choice = calculator.compare(self.formula)
+        assert choice.mode is not None, choice.error  # the teacher writes modes and numbers only
+        return choice.mode
+
+    @property
+    def text(self) -> str:
+        return f"{self.head} {self.result}"
+
+
+def comparison_line(lines: Iterable[WorkedLine]) -> ComparisonLine | None:
+    """The comparison that closes a largest-r phase with a failing line (the last phase the
+    lines reach), else None: each failing mode once, with its largest value as written."""
+    lines = list(lines)
+    if not lines or lines[-1].phase not in physics.MAX_RATIO_PHASES:
+        return None
+    phase = lines[-1].phase
+    best: dict[str, WorkedLine] = {}
+    for line in lines:
+        if line.phase == phase and line.verdict == VERDICT_FAIL:
+            if line.mode not in best or line.value > best[line.mode].value:
+                best[line.mode] = line
+    if not best:
+        return None
+    return ComparisonLine(phase, tuple((mode, line.value_text) for mode, line in best.items()))
+
+
+@dataclass(frozen=True)
 class WorkedAnswer:
     lines: tuple[WorkedLine, ...]
     label: str  # read off the lines (the description's numbers)
+    comparison: ComparisonLine | None = None
+
+    def with_comparison(self) -> WorkedAnswer:
+        """The same answer with its comparison line (`comparison_line`); its label is the mode
+        the comparison names, which is the lines' label unless two values tie as written."""
+        comparison = comparison_line(self.lines)
+        if comparison is None:
+            return self
+        return WorkedAnswer(self.lines, comparison.result, comparison)
 
     @property
     def answer_head(self) -> str:
@@ -310,7 +376,8 @@ class WorkedAnswer:
 
     @property
     def text(self) -> str:
-        return "\n".join([*(line.text for line in self.lines), self.answer_head])
+        compare = [self.comparison.text] if self.comparison else []
+        return "\n".join([*(line.text for line in self.lines), *compare, self.answer_head])
 
     def segments(self) -> list[tuple[str, bool]]:
         """(text, trained?) pieces: every value the calculator inserts has no loss. Tokenized
@@ -321,18 +388,24 @@ class WorkedAnswer:
             pieces.append((pending + line.head, True))
             pieces.append((" " + line.value_text, False))
             pending = f" {line.verdict}\n"
+        if self.comparison is not None:
+            pieces.append((pending + self.comparison.head, True))
+            pieces.append((" " + self.comparison.result, False))
+            pending = "\n"
         pieces.append((pending + self.answer_head, True))
         return pieces
 
 
-def worked_answer(record: dict[str, Any]) -> WorkedAnswer:
-    """The physics teacher's worked answer for a data record (description, params, quantities)."""
+def worked_answer(record: dict[str, Any], compare: bool = False) -> WorkedAnswer:
+    """The physics teacher's worked answer for a data record (description, params, quantities);
+    `compare`: with the comparison line of a failing largest-r phase (`comparison_line`)."""
     from physlab.schema import parse_scenario
 
     scenario = parse_scenario(record["params"])
     lines = select_lines(teacher_lines(scenario, quantities_of(record, scenario)))
     label = label_from_lines((line.phase, line.mode, line.value) for line in lines)
-    return WorkedAnswer(tuple(lines), label)
+    answer = WorkedAnswer(tuple(lines), label)
+    return answer.with_comparison() if compare else answer
 
 
 # --------------------------------------------------------------------------- reading a student
@@ -346,10 +419,15 @@ class StudentLine:
     formula: str | None
     value: float | None  # as written in the line (the calculator's when it ran)
     verdict: str | None
+    result: str | None = None  # a comparison line's mode (`<phase> largest: max(...) = <mode>`)
 
     @property
     def parsed(self) -> bool:
         return self.phase is not None
+
+    @property
+    def is_comparison(self) -> bool:
+        return self.mode == COMPARE_WORD
 
 
 def read_lines(text: str) -> list[StudentLine]:
@@ -361,6 +439,11 @@ def read_lines(text: str) -> list[StudentLine]:
             continue
         if re.match(r"^(yes|no)\b|^failure[ _-]*mode|^reasoning", stripped, re.IGNORECASE):
             break
+        compared = COMPARE_RE.match(stripped)
+        if compared:
+            out.append(StudentLine(stripped, WORD_PHASES[compared.group("phase")], COMPARE_WORD,
+                                   compared.group("formula"), None, None, compared.group("result")))
+            continue
         match = LINE_RE.match(stripped)
         if not match:
             out.append(StudentLine(stripped, None, None, None, None, None))
@@ -426,7 +509,9 @@ def diagnose(text: str, record: dict[str, Any], label: str | None = None) -> dic
                                  "verdict": line.verdict, "valid": False, "true_ratio": None,
                                  "check_ok": False, "numbers": [], "errors": []}
         line_errors: list[str] = []
-        if not line.parsed:
+        if line.is_comparison:
+            line_errors = _diagnose_comparison(line, student, entry)
+        elif not line.parsed:
             line_errors.append("unparsable_line")
         else:
             result = calculator.evaluate(line.formula or "")
@@ -465,6 +550,10 @@ def diagnose(text: str, record: dict[str, Any], label: str | None = None) -> dic
         entry["errors"] = sorted(set(line_errors))
         errors.update(line_errors)
         derivation.append(entry)
+    shown = [t.text for t in teacher]
+    if any(s.is_comparison for s in student):
+        comparison = comparison_line(teacher)
+        shown += [comparison.text] if comparison else []
     teacher_set = {id(t) for t in teacher}
     matched_set = {id(every[i]) for i in used}
     if teacher_set - matched_set:
@@ -476,10 +565,40 @@ def diagnose(text: str, record: dict[str, Any], label: str | None = None) -> dic
             errors.add("wrong_mode_order")
     return {
         "derivation": derivation,
-        "teacher_derivation": [t.text for t in teacher],
+        "teacher_derivation": shown,
         "reasoning_errors": [e for e in REASONING_ERRORS if e in errors],
         "copied": {"exact": exact, "total": total},
     }
+
+
+def _diagnose_comparison(line: StudentLine, student: list[StudentLine], entry: dict[str, Any]) -> list[str]:
+    """A student's comparison line against its own lines above it: it should list each failing
+    mode of its phase once (else wrong_mode_order) with the value its line got (else
+    wrong_number), and name the mode the calculator names (else wrong_verdict)."""
+    import ast
+
+    choice = calculator.compare(line.formula or "")
+    entry.update(valid=choice.ok, value=None, result=line.result, expected_result=choice.mode)
+    if not choice.ok:
+        return ["unparsable_line"]
+    errors = []
+    own: dict[str, float] = {}
+    for s in student:
+        if s.phase == line.phase and not s.is_comparison and s.mode and s.value is not None and s.value > 1.0:
+            own[s.mode] = max(own.get(s.mode, s.value), s.value)
+    listed: dict[str, float] = {}
+    for kw in calculator.parse(line.formula or "").body.keywords:  # type: ignore[attr-defined]
+        value = calculator.evaluate(ast.unparse(kw.value)).value
+        listed[str(kw.arg)] = value if value is not None else math.nan
+        entry["numbers"].append({"slot": kw.arg, "copied": value, "expected": own.get(str(kw.arg)),
+                                 "exact": str(kw.arg) in own and _same_number(value or math.nan, own[str(kw.arg)])})
+    if set(listed) != set(own):
+        errors.append("wrong_mode_order")
+    if any(not n["exact"] for n in entry["numbers"] if n["expected"] is not None):
+        errors.append("wrong_number")
+    if line.result is not None and line.result != choice.mode:
+        errors.append("wrong_verdict")
+    return errors
 
 
 def reasoning_error_summary(records: Iterable[dict[str, Any]], examples: int = 20) -> dict[str, Any]:
@@ -561,7 +680,11 @@ def read_derivation(text: str, description: str) -> dict[str, Any]:
                                  "mode": line.mode, "formula": line.formula, "value": line.value,
                                  "verdict": line.verdict, "valid": False, "numbers": [], "check_ok": None,
                                  "true_ratio": None, "errors": [] if line.parsed else ["unparsable_line"]}
-        if line.parsed:
+        if line.is_comparison:  # its numbers are the lines' values, not the description's
+            choice = calculator.compare(line.formula or "")
+            entry.update(valid=choice.ok, result=line.result, expected_result=choice.mode,
+                         errors=[] if choice.ok else ["unparsable_line"])
+        elif line.parsed:
             result = calculator.evaluate(line.formula or "")
             entry["valid"] = result.ok
             for value, arg in zip(calculator.numbers(line.formula or ""),

@@ -171,3 +171,39 @@ def test_units_in_formulas() -> None:
     # a bracket that does not follow a number is not a unit: invalid, never a crash
     for text in ("x[g]", "(2+3)[g]", "[g]", "5[]", "5[g", "5[[g]]"):
         assert not evaluate(text).ok, text
+
+
+_MODE_VALUES = st.dictionaries(st.sampled_from(physics.TIE_ORDER),
+                               st.floats(min_value=0, max_value=50, allow_nan=False).map(lambda x: round(x, 3)),
+                               min_size=1, max_size=4)
+
+
+@settings(deadline=None)  # a pure function; a deadline only measures how busy the CPU is
+@given(_MODE_VALUES)
+def test_comparison_names_the_largest_mode_with_the_physics_tie_order(values: dict[str, float]) -> None:
+    """`max(slipping=1.497, sloshing=2.017)` names the mode with the largest value; an exact
+    tie goes to the mode earlier in physics.TIE_ORDER, as physics.deciding_check does."""
+    formula = "max(" + ", ".join(f"{m}={calculator.format_value(v)}" for m, v in values.items()) + ")"
+    choice = calculator.compare(formula)
+    best = max(values.values())
+    tied = [m for m in physics.TIE_ORDER if m in values and values[m] == best]
+    assert choice.ok and choice.mode == tied[0]
+    assert calculator.tool_output(formula) == (tied[0], "")
+
+
+def test_comparison_is_told_apart_from_a_formulas_own_max() -> None:
+    assert calculator.tool_output("max(2, 3)") == ("3.000", "")  # the roll-out line's max
+    assert calculator.compare("max(tipping=2*0.6, slipping=1.1)").mode == "tipping"  # values may be formulas
+    for bad, why in [("max(foo=1.2)", "unknown failure mode 'foo'"), ("max(1, 2)", "every value named"),
+                     ("max(tipping=x)", "unknown name"), ("min(tipping=1)", "every value named"),
+                     ("max(tipping=1, 2)", "not a formula"), ("max(tipping=", "not a formula")]:
+        choice = calculator.compare(bad)
+        assert not choice.ok and why in choice.error, (bad, choice.error)
+    assert calculator.tool_output("max(tipping=x)")[0] is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="max(tipngslhcor_=,.0123456789) ", max_size=60))
+def test_comparison_never_raises(text: str) -> None:
+    choice = calculator.compare(text)
+    assert choice.ok == (choice.mode in physics.TIE_ORDER)

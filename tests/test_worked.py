@@ -543,14 +543,20 @@ def test_tilted_copies_roll_on_a_slope_and_are_relabelled(standard) -> None:
 
 
 def test_must_stop_copies_add_the_stopping_distance_to_non_shelf_obstacles(standard) -> None:
-    """--stop: records with an obstacle that need not stop get a copy that must stop before it.
-    Each copy is relabelled by physics, clear of the boundary, says it must stop, and its
-    collision line adds the stopping distance; the copies land on both sides of 1."""
+    """--stop: records with a transport-phase obstacle that need not stop get a copy that must
+    stop before it (never an approach-phase obstacle: worked try 9 then wrote the stopping
+    form at the grasp phase). Each copy is relabelled by physics, clear of the boundary, says
+    it must stop, and its collision line adds the stopping distance; the copies land on both
+    sides of 1."""
     from physlab.teacher import STOP_VARIANT, formula_form, stop_indices, stop_variant
 
     records = standard["train"]
     indices = stop_indices(records, 1.0)
-    assert len(indices) > 100
+    assert len(indices) > 50
+    for i in indices:
+        checks = physics.assess(parse_scenario(records[i]["params"])).checks
+        assert any(c.mode == "collision" and c.phase == 3 for c in checks)
+        assert not any(c.mode == "collision" and c.phase == 1 for c in checks), records[i]["family"]
     families = {records[i]["family"] for i in indices}
     assert families - {"glass_jar_shelf", "book_shelf_insertion"} == families  # the shelf families already stop
     assert "hammer_table_clearing" in families
@@ -558,7 +564,7 @@ def test_must_stop_copies_add_the_stopping_distance_to_non_shelf_obstacles(stand
     for example, _, scenario in _relabelled_copies([records[i] for i in indices[:40]], STOP_VARIANT,
                                                    stop_variant, stop=1.0):
         assert scenario.motion.stop_before_obstacle
-        line = [x for x in example["completion"].splitlines() if " collision: " in x]
+        line = [x for x in example["completion"].splitlines() if x.startswith("transport collision: ")]
         if line:
             stop_lines += 1
             fails += line[0].endswith("FAILS")
@@ -608,3 +614,106 @@ def test_perturbed_copies_fill_ways_of_deciding_the_train_split_never_shows(stan
         changed = [k for k in ("motion", "object", "environment", "gripper")
                    if copy["params"][k] != records[i]["params"][k]]
         assert changed  # a perturbed scenario, not only a new wording
+
+
+# --------------------------------------------------------------------------- comparison line
+
+
+def _compared(records: list[dict], modes: int = 2) -> tuple[dict, worked.WorkedAnswer]:
+    """A record whose failing largest-r phase has `modes` or more failing modes."""
+    for record in records:
+        answer = worked.worked_answer(record, compare=True)
+        if answer.comparison is not None and len(answer.comparison.values) >= modes:
+            return record, answer
+    raise AssertionError(f"no record with {modes} failing modes in one phase")
+
+
+def test_comparison_line_closes_a_failing_largest_ratio_phase(standard) -> None:
+    """--compare: a lift or transport phase with a failing line ends with
+    `<phase> largest: max(<mode>=<value>, ...) = <mode>`: each failing mode once, at the
+    value its line wrote; the calculator's answer is the label, for every train record
+    (never a flip), and nothing changes for the other answers."""
+    seen = 0
+    for record in standard["train"]:
+        plain, answer = worked.worked_answer(record), worked.worked_answer(record, compare=True)
+        assert answer.label == plain.label == record["label"]
+        if answer.comparison is None:
+            assert answer.text == plain.text
+            last = plain.lines[-1] if plain.lines else None
+            assert last is None or last.phase not in physics.MAX_RATIO_PHASES or \
+                all(line.verdict == worked.VERDICT_OK for line in plain.lines if line.phase == last.phase)
+            continue
+        seen += 1
+        comparison = answer.comparison
+        failing = {line.mode for line in plain.lines if line.phase == comparison.phase
+                   and line.verdict == worked.VERDICT_FAIL}
+        assert {mode for mode, _ in comparison.values} == failing
+        for mode, value in comparison.values:
+            assert value == max((line.value_text for line in plain.lines if line.mode == mode
+                                 and line.phase == comparison.phase), key=float)
+        assert answer.text == plain.text.replace(plain.answer_head, comparison.text + "\n" + plain.answer_head)
+        assert comparison.text.endswith(f"= {record['label']}")
+    assert seen > 300
+    record, answer = _compared(standard["train"])
+    line = answer.comparison.text
+    assert line.startswith(("lift largest: max(", "transport largest: max(")) and line.count("=") >= 3
+
+
+def test_comparison_value_is_masked_and_read_back(standard) -> None:
+    """Its mode is written by the calculator: no loss on it in training, and generation gets it
+    from calculator.tool_output at its `=`; read_lines reads the line as a comparison."""
+    _, answer = _compared(standard["train"])
+    segments = answer.segments()
+    assert "".join(text for text, _ in segments) == answer.text
+    masked = [text for text, trained in segments if not trained]
+    assert masked[-1] == " " + answer.label and len(masked) == len(answer.lines) + 1
+    head = answer.text.split(answer.comparison.head)[0] + answer.comparison.head
+    formula = worked.formula_to_compute(head)
+    assert formula == answer.comparison.formula
+    assert calculator.tool_output(formula) == (answer.label, "")
+    parsed = worked.read_lines(answer.text)
+    assert [p.is_comparison for p in parsed] == [False] * len(answer.lines) + [True]
+    assert parsed[-1].result == answer.label and parsed[-1].phase == answer.comparison.phase
+
+
+def test_generation_inserts_the_mode_a_comparison_names(standard) -> None:
+    """The scripted student writes the wrong mode after its comparison: the calculator writes
+    the right one; without the calculator the student's own stands."""
+    # The scripted model writes its script whatever is inserted, so the wrong mode has the
+    # right one's length (8 letters: crushing, dropping, slipping, sloshing).
+    _, answer = _compared([r for r in standard["train"] if len(r["label"]) == 8])
+    wrong_mode = next(m for m in physics.TIE_ORDER if m != answer.label and len(m) == len(answer.label))
+    script = answer.text.replace(f"= {answer.label}\n", f"= {wrong_mode}\n") + "\n"
+    out = _run([script], use_calculator=True)[0]
+    assert f"{answer.comparison.head} {answer.label}\n" in out["text"] + "\n"
+    assert out["inserted"] == len(answer.lines) + 1 and out["invalid"] == 0
+    assert f"= {wrong_mode}" in _run([script], use_calculator=False)[0]["text"]
+
+
+def test_diagnose_checks_a_comparison_against_its_own_lines(standard) -> None:
+    """The teacher's comparison has no error; a value that is not its line's is a wrong number,
+    a failing mode left out is a mode-order error, a result the calculator would not give is
+    a wrong verdict, and a line that is not a comparison is unparsable."""
+    record, answer = _compared(standard["train"])
+    report = worked.diagnose(answer.text, record, answer.label)
+    assert report["reasoning_errors"] == []
+    assert report["teacher_derivation"][-1] == answer.comparison.text
+    entry = report["derivation"][-1]
+    assert entry["valid"] and entry["result"] == entry["expected_result"] == answer.label
+    (mode, value), *rest = answer.comparison.values
+    bad_value = answer.text.replace(f"{mode}={value}", f"{mode}={float(value) + 0.5:.3f}", 1)
+    assert "wrong_number" in worked.diagnose(bad_value, record, answer.label)["reasoning_errors"]
+    left_out = answer.text.replace(f"{mode}={value}, ", "", 1)
+    assert "wrong_mode_order" in worked.diagnose(left_out, record, answer.label)["reasoning_errors"]
+    other = next(m for m in physics.TIE_ORDER if m != answer.label)
+    wrong = answer.text.replace(f"= {answer.label}\n", f"= {other}\n", 1)
+    assert "wrong_verdict" in worked.diagnose(wrong, record, answer.label)["reasoning_errors"]
+    broken = answer.text.replace(answer.comparison.formula, "max(slipping=", 1)
+    assert "unparsable_line" in worked.diagnose(broken, record, answer.label)["reasoning_errors"]
+    from physlab import results_io as rio
+
+    marks = rio.line_marks(report["derivation"][-1])
+    assert marks["ok"] and marks["verdict"] == f"{answer.label} ✓" and marks["check"].startswith("compares")
+    shown = worked.read_derivation(answer.text, record["description"])
+    assert shown["assumed"] == [] or all("largest" not in a for a in shown["assumed"])
+    assert shown["derivation"][-1]["result"] == answer.label

@@ -50,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="--format worked: add perturbed copies (one or two varied quantities scaled, "
                             "relabelled by physics) until each way a phase with several checks is decided "
                             "appears in N targets, where the draws allow (default 0: off)")
+    build.add_argument("--compare", action="store_true",
+                       help="--format worked: end a failing lift or transport phase with a comparison line, "
+                            "'transport largest: max(slipping=1.497, sloshing=2.017) = sloshing', whose "
+                            "answer the calculator writes (default: off)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
     parser.set_defaults(func=lambda args: _help(parser))
@@ -66,10 +70,10 @@ def _build(args: argparse.Namespace) -> int:
     parse_teacher_spec(args.teacher)  # a bad spec fails before any file is read
     if args.answer_format == "worked" and (args.teacher != "physics" or args.answers_only):
         raise ValueError("--format worked is written by the physics teacher alone, without --answers-only")
-    if (args.rare_target or args.set_down or args.tilt or args.stop or args.decide_target
+    if (args.rare_target or args.set_down or args.tilt or args.stop or args.decide_target or args.compare
             or args.balance_by != "check") and args.answer_format != "worked":
-        raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop and --decide-target: "
-                         "only with --format worked")
+        raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop, --decide-target and "
+                         "--compare: only with --format worked")
     stats = CurriculumStats()
     try:
         path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
@@ -77,7 +81,7 @@ def _build(args: argparse.Namespace) -> int:
                                 answer_format=args.answer_format, rare_target=args.rare_target,
                                 max_variants=args.max_variants, set_down=args.set_down,
                                 balance_by=args.balance_by, tilt=args.tilt, stop=args.stop,
-                                decide_target=args.decide_target)
+                                decide_target=args.decide_target, compare=args.compare)
     except TeacherUnavailableError as err:
         print(f"physlab: error: {err}", file=sys.stderr)
         return 1

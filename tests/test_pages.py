@@ -163,6 +163,12 @@ def worked_answer(i: int) -> tuple[str, list[dict], list[str]]:
                        [("mass", 0.53, 0.35), ("grip", 20.0, 20.0)], ["wrong_number"])
         errors = ["wrong_number"]
     derivation = [ok, second]
+    if i == 3:  # its lift line is over 1 (its verdict aside): a --compare student ends the phase with a comparison
+        derivation.append({"text": "lift largest: max(slipping=1.580) = slipping", "phase": "lift", "mode": "largest",
+                           "formula": "max(slipping=1.580)", "value": None, "verdict": None, "valid": True,
+                           "true_ratio": None, "check_ok": False, "errors": [], "result": "slipping",
+                           "expected_result": "slipping",
+                           "numbers": [{"slot": "slipping", "copied": 1.58, "expected": 1.58, "exact": True}]})
     raw = "\n".join(line["text"] for line in derivation) + "\nNO\nFAILURE_MODE: none"
     return raw, derivation, errors
 
@@ -639,6 +645,9 @@ def test_errors_reasoning_breakdown_and_derivation_side_by_side(worked_workspace
     marks = next(d.value for d in at.dataframe if d.value is not None and "numbers" in d.value.columns)
     assert any("grip: 2.0 (description 20.0)" in v for v in marks["numbers"])
     assert any("✗" in v for v in marks["verdict"])
+    # a comparison line is judged against the lines above it, not as a physics check
+    assert list(marks["check"])[-1] == "compares the phase's failing lines"
+    assert list(marks["verdict"])[-1] == "slipping ✓" and list(marks["numbers"])[-1] == "✓ the lines' values"
 
 
 def test_predict_labels_both_answers_and_marks_a_derivation(worked_workspace, monkeypatch) -> None:

@@ -284,27 +284,35 @@ def evaluate(formula: str) -> Result:
 
 @dataclass(frozen=True)
 class Choice:
-    """One evaluated comparison line: `mode` when ok, else `error` says why it is invalid."""
+    """One evaluated comparison line: `mode` when ok (and each named value, in order), else
+    `error` says why it is invalid."""
 
     formula: str
     mode: str | None
     error: str = ""
+    values: tuple[tuple[str, float], ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.mode is not None
 
 
+def _comparison(tree: ast.Expression) -> ast.Call | None:
+    """The `max(<name>=<value>, ...)` call of a comparison, else None (a formula's own max, in
+    the roll-out line, has positional numbers)."""
+    body = tree.body
+    if (isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id == "max"
+            and not body.args and body.keywords):
+        return body
+    return None
+
+
 def is_comparison(formula: str) -> bool:
-    """A comparison is `max(<mode>=<value>, ...)`: a max whose arguments are all named (a
-    formula's own max, in the roll-out line, has positional numbers)."""
+    """A comparison is `max(<mode>=<value>, ...)`: a max whose arguments are all named."""
     try:
-        tree = parse(formula)
+        return _comparison(parse(formula)) is not None
     except CalculatorError:
         return False
-    body = tree.body
-    return (isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id == "max"
-            and not body.args and bool(body.keywords))
 
 
 def compare(formula: str) -> Choice:
@@ -316,22 +324,20 @@ def compare(formula: str) -> Choice:
     largest. An exact tie goes to the mode earlier in physics.TIE_ORDER, as in the labels.
     Each value may be any formula. Never raises."""
     try:
-        tree = parse(formula)
-        if not is_comparison(formula):
+        call = _comparison(parse(formula))
+        if call is None:
             raise CalculatorError("a comparison is max(<mode>=<value>, ...) with every value named")
-        best: tuple[float, int, str] | None = None
-        for kw in tree.body.keywords:  # type: ignore[attr-defined]
+        values = []
+        for kw in call.keywords:
             if kw.arg not in physics.TIE_ORDER:
                 raise CalculatorError(f"unknown failure mode {kw.arg!r}; modes: {', '.join(physics.TIE_ORDER)}")
-            value = _Evaluator().visit(kw.value)
-            key = (-value, physics.TIE_ORDER.index(kw.arg), kw.arg)
-            best = key if best is None or key < best else best
+            values.append((kw.arg, _Evaluator().visit(kw.value)))
     except CalculatorError as err:
         return Choice(str(formula), None, str(err))
     except RecursionError:
         return Choice(str(formula), None, "formula nested too deeply")
-    assert best is not None  # is_comparison: at least one keyword
-    return Choice(formula, best[2])
+    best = min(values, key=lambda mv: (-mv[1], physics.TIE_ORDER.index(mv[0])))
+    return Choice(formula, best[0], values=tuple(values))
 
 
 def tool_output(formula: str) -> tuple[str | None, str]:

@@ -317,20 +317,15 @@ class ComparisonLine:
 
     phase: int
     values: tuple[tuple[str, str], ...]  # (mode, its value as the line above wrote it)
+    result: str  # the mode calculator.compare names
 
     @property
     def formula(self) -> str:
-        return "max(" + ", ".join(f"{mode}={value}" for mode, value in self.values) + ")"
+        return _comparison_formula(self.values)
 
     @property
     def head(self) -> str:
         return f"{PHASE_WORDS[self.phase]} {COMPARE_WORD}: {self.formula} ="
-
-    @property
-    def result(self) -> str:
-        choice = calculator.compare(self.formula)
-        assert choice.mode is not None, choice.error  # the teacher writes modes and numbers only
-        return choice.mode
 
     @property
     def text(self) -> str:
@@ -351,7 +346,14 @@ def comparison_line(lines: Iterable[WorkedLine]) -> ComparisonLine | None:
                 best[line.mode] = line
     if not best:
         return None
-    return ComparisonLine(phase, tuple((mode, line.value_text) for mode, line in best.items()))
+    values = tuple((mode, line.value_text) for mode, line in best.items())
+    choice = calculator.compare(_comparison_formula(values))
+    assert choice.mode is not None, choice.error  # the teacher writes modes and numbers only
+    return ComparisonLine(phase, values, choice.mode)
+
+
+def _comparison_formula(values: Iterable[tuple[str, str]]) -> str:
+    return "max(" + ", ".join(f"{mode}={value}" for mode, value in values) + ")"
 
 
 @dataclass(frozen=True)
@@ -575,24 +577,19 @@ def _diagnose_comparison(line: StudentLine, student: list[StudentLine], entry: d
     """A student's comparison line against its own lines above it: it should list each failing
     mode of its phase once (else wrong_mode_order) with the value its line got (else
     wrong_number), and name the mode the calculator names (else wrong_verdict)."""
-    import ast
-
     choice = calculator.compare(line.formula or "")
     entry.update(valid=choice.ok, value=None, result=line.result, expected_result=choice.mode)
     if not choice.ok:
         return ["unparsable_line"]
-    errors = []
     own: dict[str, float] = {}
     for s in student:
         if s.phase == line.phase and not s.is_comparison and s.mode and s.value is not None and s.value > 1.0:
             own[s.mode] = max(own.get(s.mode, s.value), s.value)
-    listed: dict[str, float] = {}
-    for kw in calculator.parse(line.formula or "").body.keywords:  # type: ignore[attr-defined]
-        value = calculator.evaluate(ast.unparse(kw.value)).value
-        listed[str(kw.arg)] = value if value is not None else math.nan
-        entry["numbers"].append({"slot": kw.arg, "copied": value, "expected": own.get(str(kw.arg)),
-                                 "exact": str(kw.arg) in own and _same_number(value or math.nan, own[str(kw.arg)])})
-    if set(listed) != set(own):
+    for mode, value in choice.values:
+        entry["numbers"].append({"slot": mode, "copied": value, "expected": own.get(mode),
+                                 "exact": mode in own and _same_number(value, own[mode])})
+    errors = []
+    if {mode for mode, _ in choice.values} != set(own):
         errors.append("wrong_mode_order")
     if any(not n["exact"] for n in entry["numbers"] if n["expected"] is not None):
         errors.append("wrong_number")

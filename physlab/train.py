@@ -53,7 +53,7 @@ PAD_MULTIPLE_DEFAULT = 32  # tokens; see TrainConfig.pad_multiple and BENCHMARKS
 # Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
-          "seed": 2**32 - 1, "torch_threads": 1024, "pad_multiple": 4096}
+          "seed": 2**32 - 1, "torch_threads": 1024, "pad_multiple": 4096, "lora_layers": 1024}
 
 
 def slug(text: str, fallback: str = "model") -> str:
@@ -76,6 +76,7 @@ class TrainConfig(BaseModel):
     lora_dropout: float = Field(0.05, description="Dropout on the LoRA input, in [0, 1).")
     target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"],
                                       description="Linear layers LoRA adapts, e.g. q_proj,v_proj (published) or all-linear.")
+    lora_layers: int | None = Field(None, description="Adapt only the last N transformer blocks (unset: all). The backward pass stops at the lowest adapted block, so fewer blocks make a step cheaper (BENCHMARKS.md, Training speed).")
     epochs: float = Field(3.0, description="Passes over the curriculum (published: 3).")
     learning_rate: float = Field(2e-4, description="Peak AdamW learning rate, after warmup, decaying linearly to 0.")
     batch_size: int = Field(4, description="Examples per optimizer step per process (before gradient accumulation).")
@@ -119,6 +120,13 @@ class TrainConfig(BaseModel):
             raise ValueError(f"must be >= 1 (got {v})")
         if v > LIMITS[info.field_name]:
             raise ValueError(f"must be at most {LIMITS[info.field_name]} (got {v})")
+        return v
+
+    @field_validator("lora_layers")
+    @classmethod
+    def _lora_layers(cls, v: int | None) -> int | None:
+        if v is not None and not 1 <= v <= LIMITS["lora_layers"]:
+            raise ValueError(f"must be a number of blocks in [1, {LIMITS['lora_layers']}], or unset for all (got {v})")
         return v
 
     @field_validator("seed")
@@ -302,12 +310,16 @@ def check_config(config: TrainConfig, resume: bool = False) -> None:
             f"`physlab curriculum build --preset {config.preset}` (after `physlab data generate --preset {config.preset}`)."
         )
     fileio.check_derived(curriculum)  # refuses a curriculum built from an older train.jsonl
-    from physlab.models import hidden_size, linear_module_names
+    from physlab.models import hidden_size, linear_module_names, num_layers
 
     width = hidden_size(config.base_model)
     if width and config.lora_r > width:
         raise ValueError(f"lora_r: {config.lora_r} is more than base model {config.base_model!r}'s hidden size "
                          f"({width}); use a rank of at most {width} (published: 8)")
+    depth = num_layers(config.base_model) if config.lora_layers else None
+    if depth and config.lora_layers > depth:
+        raise ValueError(f"lora_layers: {config.lora_layers} is more than base model {config.base_model!r}'s "
+                         f"{depth} transformer blocks; use at most {depth}, or leave it unset for all")
     if config.target_modules != [ALL_LINEAR]:
         available = linear_module_names(config.base_model)
         unknown = [m for m in config.target_modules if m not in available]
@@ -717,6 +729,25 @@ def train(config: TrainConfig, progress: bool = True, resume: bool = False) -> P
     return run_dir
 
 
+def _lora_targets(config: TrainConfig) -> str | list[str]:
+    # peft refuses layers_to_transform with the "all-linear" shorthand, so name the modules then.
+    if config.target_modules != [ALL_LINEAR]:
+        return list(config.target_modules)
+    if config.lora_layers is None:
+        return ALL_LINEAR
+    from physlab.models import linear_module_names
+
+    return linear_module_names(config.base_model)
+
+
+def _top_layers(model: Any, count: int | None) -> list[int] | None:
+    # The indices of the last `count` blocks (peft's layers_to_transform); None adapts every block.
+    if count is None:
+        return None
+    depth = int(model.config.num_hidden_layers)
+    return list(range(max(0, depth - count), depth))
+
+
 def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_main: bool,
            wall_start: float) -> dict[str, Any]:
     import torch
@@ -758,8 +789,9 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
 
     lora = LoraConfig(
         r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        target_modules=ALL_LINEAR if config.target_modules == [ALL_LINEAR] else list(config.target_modules),
+        target_modules=_lora_targets(config),
         bias="none", task_type="CAUSAL_LM",
+        layers_to_transform=_top_layers(model, config.lora_layers),
     )
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -339,6 +339,32 @@ def test_a_time_budget_stops_training_and_keeps_the_adapter(workspace: Path, war
         TrainConfig(preset="s", max_minutes=0)
 
 
+def test_lora_layers_adapts_only_the_last_blocks(workspace: Path, warm_model: float) -> None:
+    from safetensors.torch import load_file
+
+    config = tiny_config(workspace, run_id="top2", max_steps=1, lora_layers=2, save_checkpoints=False,
+                         target_modules="all-linear")
+    run_dir = training.train(config, progress=False)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    # r=8 on q, k, v, o (576x576, 576x192 twice, 576x576) and gate, up, down (576x1536 each):
+    # 81,408 per block, in 2 of the 30 blocks.
+    assert manifest["trainable_params"] == 2 * 81_408
+    blocks = {int(k.split(".layers.")[1].split(".")[0]) for k in load_file(str(run_dir / "adapter_model.safetensors"))}
+    assert blocks == {28, 29}
+    assert json.loads((run_dir / "adapter_config.json").read_text())["layers_to_transform"] == [28, 29]
+    # The adapter loads back for answering with the same blocks adapted.
+    adapted, _ = models.load_model("embedded", adapter=run_dir, device="cpu")
+    assert {n.split(".layers.")[1].split(".")[0] for n, _ in adapted.named_parameters() if "lora_A" in n} == {"28", "29"}
+
+
+def test_lora_layers_beyond_the_model_is_rejected_before_loading(workspace: Path, no_model_load) -> None:
+    with pytest.raises(ValueError, match=r"lora_layers: 31 is more than .* 30 transformer blocks"):
+        training.train(tiny_config(workspace, lora_layers=31))
+    with pytest.raises(ValueError, match=r"lora_layers: must be a number of blocks"):
+        TrainConfig.from_dict({"preset": "seed", "lora_layers": 0})
+    assert not (workspace / "results").exists()
+
+
 @pytest.mark.slow
 def test_a_few_real_steps_write_a_loadable_adapter(workspace: Path, warm_model: float) -> None:
     import torch

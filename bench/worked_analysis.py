@@ -8,7 +8,8 @@ Prints, for each worked model of the evaluation:
 - the reasoning-error categories with counts;
 - per check (phase and mode): how often the student wrote it when the teacher did, and how
   often the formula's structure was the teacher's (unit conversions are part of the structure);
-- copied numbers exact, and the calculator's r against the true r on the lines that match;
+- copied numbers exact (and the slots with wrong copies, each with an example), and the
+  calculator's r against the true r on the lines that match;
 - wrong answers by the teacher's deciding check and the form of its formula
   (physlab.teacher.formula_form): where the misses are;
 - the last step: where the student's own lines fail in a lift or transport phase (the largest
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         total = sum(r["copied"]["total"] for r in rows)
         print(f"  copied numbers exact: {exact}/{total} ({exact / max(total, 1):.2%}) of the slots in lines "
               f"with the teacher's structure")
+        _wrong_copies(rows)
         if ratio_errors:
             ratio_errors.sort()
             print(f"  the value after = (the calculator's, or the student's own without it) vs true r on error-free lines: median {ratio_errors[len(ratio_errors) // 2]:.2%}, "
@@ -134,6 +136,24 @@ def _last_step(rows: list[dict]) -> None:
               "comparison line written; answer = what the comparison named")
         for key, (agree, n, compared, follows) in sorted(table.items()):
             print(f"  {key:<26} {agree:>4}/{n:<4} {compared:>4}/{n:<4} {follows:>4}/{n}")
+
+
+def _wrong_copies(rows: list[dict]) -> None:
+    # Which quantity a wrong copy was meant to be, with one example: a phrasing the student
+    # misreads shows up as one slot with many wrong copies.
+    slots: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    example: dict[str, str] = {}
+    for r in rows:
+        for d in r["derivation"]:
+            for n in d.get("numbers", []):
+                slots[n["slot"]][1] += 1
+                if not n["exact"]:
+                    slots[n["slot"]][0] += 1
+                    example.setdefault(n["slot"], f"{r['scenario_id']}: copied {n['copied']:g}, the text's is "
+                                                  f"{n['expected']:g}")
+    for slot in sorted((k for k in slots if slots[k][0]), key=lambda k: -slots[k][0]):
+        wrong, total = slots[slot]
+        print(f"    wrong copies of {slot:<16} {wrong:>4}/{total:<5} e.g. {example[slot]}")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,10 @@ def _last_step(rows: list[dict]) -> None:
             print(f"  {key:<26} {agree:>4}/{n:<4} {compared:>4}/{n:<4} {follows:>4}/{n}")
 
 
+def _num(value: float | None) -> str:
+    return "nothing" if value is None else f"{value:g}"
+
+
 def _wrong_copies(rows: list[dict]) -> None:
     # Which quantity a wrong copy was meant to be, with one example: a phrasing the student
     # misreads shows up as one slot with many wrong copies.
@@ -149,8 +153,8 @@ def _wrong_copies(rows: list[dict]) -> None:
                 slots[n["slot"]][1] += 1
                 if not n["exact"]:
                     slots[n["slot"]][0] += 1
-                    example.setdefault(n["slot"], f"{r['scenario_id']}: copied {n['copied']:g}, the text's is "
-                                                  f"{n['expected']:g}")
+                    example.setdefault(n["slot"], f"{r['scenario_id']}: copied {_num(n['copied'])}, the text's is "
+                                                  f"{_num(n['expected'])}")
     for slot in sorted((k for k in slots if slots[k][0]), key=lambda k: -slots[k][0]):
         wrong, total = slots[slot]
         print(f"    wrong copies of {slot:<16} {wrong:>4}/{total:<5} e.g. {example[slot]}")

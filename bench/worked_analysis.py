@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("eval_id")
     parser.add_argument("--model", default=None, help="one model spec (default: every worked model)")
+    parser.add_argument("--text", default=None, metavar="REGEX",
+                        help="also count copies apart in the scenarios whose description matches REGEX "
+                             "(a phrasing suspected of being misread)")
     args = parser.parse_args(argv)
 
     from physlab import fileio
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         total = sum(r["copied"]["total"] for r in rows)
         print(f"  copied numbers exact: {exact}/{total} ({exact / max(total, 1):.2%}) of the slots in lines "
               f"with the teacher's structure")
-        _wrong_copies(rows)
+        _wrong_copies(rows, args.text)
         if ratio_errors:
             ratio_errors.sort()
             print(f"  the value after = (the calculator's, or the student's own without it) vs true r on error-free lines: median {ratio_errors[len(ratio_errors) // 2]:.2%}, "
@@ -142,22 +145,36 @@ def _num(value: float | None) -> str:
     return "nothing" if value is None else f"{value:g}"
 
 
-def _wrong_copies(rows: list[dict]) -> None:
+def _wrong_copies(rows: list[dict], text: str | None = None) -> None:
     # Which quantity a wrong copy was meant to be, with one example: a phrasing the student
-    # misreads shows up as one slot with many wrong copies.
+    # misreads shows up as one slot with many wrong copies. With `text`, each slot's copies are
+    # also split by whether the description matches that regex.
+    import re
+
+    pattern = re.compile(text) if text else None
     slots: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    split: dict[tuple[str, bool], list[int]] = defaultdict(lambda: [0, 0])
     example: dict[str, str] = {}
     for r in rows:
+        matches = bool(pattern and pattern.search(r["description"]))
         for d in r["derivation"]:
             for n in d.get("numbers", []):
+                wrong = int(not n["exact"])
+                slots[n["slot"]][0] += wrong
                 slots[n["slot"]][1] += 1
-                if not n["exact"]:
-                    slots[n["slot"]][0] += 1
+                split[n["slot"], matches][0] += wrong
+                split[n["slot"], matches][1] += 1
+                if wrong:
                     example.setdefault(n["slot"], f"{r['scenario_id']}: copied {_num(n['copied'])}, the text's is "
                                                   f"{_num(n['expected'])}")
     for slot in sorted((k for k in slots if slots[k][0]), key=lambda k: -slots[k][0]):
         wrong, total = slots[slot]
         print(f"    wrong copies of {slot:<16} {wrong:>4}/{total:<5} e.g. {example[slot]}")
+        if pattern:
+            inside, outside = split[slot, True], split[slot, False]
+            print(f"      where the description matches --text: {inside[0]}/{inside[1]}; elsewhere {outside[0]}/{outside[1]}")
+    if pattern:
+        print(f"    scenarios whose description matches --text: {sum(bool(pattern.search(r['description'])) for r in rows)}/{len(rows)}")
 
 
 if __name__ == "__main__":

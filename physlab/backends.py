@@ -17,6 +17,7 @@ CLI's --help and the dashboard start fast.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -235,6 +236,7 @@ class TransformersBackend(Backend):
         # The prompt prefix every prompt shares (chat template, system turn, instruction,
         # few-shot examples): its token ids and KV cache, computed once (see _shared_prefix).
         self._prefix: tuple[tuple[int, ...], Any] | None = None
+        self._head32: Any = None  # float32 copy of the output head's weight (see _fp32_logits)
 
     # -- tokenization
     def _encode_prompt(self, prompt: str) -> list[int]:
@@ -360,7 +362,7 @@ class TransformersBackend(Backend):
             mask = torch.cat([torch.ones(n_rows, prefix, dtype=mask.dtype, device=device), mask], dim=1)
         prompt_len = mask.sum(-1)  # real tokens per row, the shared prefix included
         own = mask[:, prefix:]
-        with torch.no_grad():
+        with torch.no_grad(), self._fp32_logits():
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=prefix + (own.cumsum(-1) - 1).clamp(min=0),
                              use_cache=True, **extra)
             cache = output_cache(out)
@@ -404,6 +406,31 @@ class TransformersBackend(Backend):
                                              for i in range(len(seq) - shared - 1))
         return [(log_yes[r], log_no[r], modes[r]) for r in range(n_rows)]
 
+    @contextlib.contextmanager
+    def _fp32_logits(self):
+        """Inside: the model's logits are float32 even when its weights are bf16.
+
+        A bf16 logit keeps 8 significant bits, a step of 0.125-0.25 at the 16-64 where answer
+        logits lie, so an undecided student's YES and NO logits often tie and P(success) reads
+        exactly 0.5. The head's input (the last hidden state, rounded once to bf16) is multiplied
+        by a float32 copy of the head's weight instead (~113 MB for the embedded model).
+        """
+        import torch
+
+        head = self.model.get_output_embeddings()
+        if head is None or head.weight.dtype == torch.float32:
+            yield
+            return
+        if self._head32 is None:
+            self._head32 = head.weight.detach().float()
+        bias = None if getattr(head, "bias", None) is None else head.bias.detach().float()
+        handle = head.register_forward_hook(
+            lambda _module, args, _out: torch.nn.functional.linear(args[0].float(), self._head32, bias))
+        try:
+            yield
+        finally:
+            handle.remove()
+
     def reference_score(self, prompt: str) -> dict[str, float]:
         """The same probabilities the slow, obvious way (for tests): one unpadded forward pass
         per full prompt + answer head, no cache, no batching."""
@@ -414,7 +441,7 @@ class TransformersBackend(Backend):
         token_logp: dict[str, list[float]] = {}
         for label, seq in self.answer_token_ids().items():
             full = torch.tensor([prompt_ids + list(seq)], device=self.model.device)
-            with torch.no_grad():
+            with torch.no_grad(), self._fp32_logits():
                 logp = torch.log_softmax(self.model(input_ids=full).logits[0].float(), dim=-1)
             token_logp[label] = [logp[len(prompt_ids) - 1 + i, t].item() for i, t in enumerate(seq)]
         d, shared = plan.decision, plan.shared

@@ -288,6 +288,31 @@ def test_bf16_scores_stay_close_to_float32(embedded):
         assert max(abs(low[k] - full[k]) for k in LABELS) < 0.05
 
 
+@pytest.mark.slow
+def test_bf16_scoring_does_not_round_the_answer_logits(embedded):
+    # bf16 logits keep 8 significant bits (a step of 0.125 at 16-32), so close YES and NO logits
+    # tied and an undecided student read exactly P = 0.5. Scoring projects in float32 instead.
+    import torch
+
+    from physlab.backends import TransformersBackend
+
+    bf16 = TransformersBackend("embedded", batch_size=4, precision="bf16")
+    ids = torch.tensor([bf16._encode_prompt(build_prompt(DESCRIPTIONS[0]))])
+    with torch.no_grad():
+        rounded = bf16.model(input_ids=ids).logits[0, -1].float()
+        with bf16._fp32_logits():
+            exact = bf16.model(input_ids=ids).logits[0, -1]
+        again = bf16.model(input_ids=ids).logits[0, -1]
+    assert exact.dtype == torch.float32 and again.dtype == torch.bfloat16, "the float32 head is only used inside"
+    assert torch.allclose(exact.bfloat16().float(), rounded, atol=0.25), "the same logits, before rounding"
+    off_grid = (exact * 8 - (exact * 8).round()).abs() > 1e-3  # not a multiple of 1/8
+    assert off_grid.float().mean() > 0.9 and not ((rounded * 8 - (rounded * 8).round()).abs() > 1e-3)[rounded.abs() >= 16].any()
+    # The batched, cached score reads the same float32 logits (its bf16 body sums in another
+    # order than one plain pass, so the two agree to about 1e-2, not to float32's 1e-4).
+    assert bf16.score([build_prompt(DESCRIPTIONS[0])])[0] == pytest.approx(
+        bf16.reference_score(build_prompt(DESCRIPTIONS[0])), abs=0.02)
+
+
 def test_a_precision_outside_the_allowed_values_is_refused():
     from physlab.backends import TransformersBackend
 

@@ -21,6 +21,7 @@ Prints, for each worked model of the evaluation:
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -149,8 +150,6 @@ def _wrong_copies(rows: list[dict], text: str | None = None) -> None:
     # Which quantity a wrong copy was meant to be, with one example: a phrasing the student
     # misreads shows up as one slot with many wrong copies. With `text`, each slot's copies are
     # also split by whether the description matches that regex.
-    import re
-
     pattern = re.compile(text) if text else None
     slots: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     split: dict[tuple[str, bool], list[int]] = defaultdict(lambda: [0, 0])

@@ -122,13 +122,6 @@ class TrainConfig(BaseModel):
             raise ValueError(f"must be at most {LIMITS[info.field_name]} (got {v})")
         return v
 
-    @field_validator("lora_layers")
-    @classmethod
-    def _lora_layers(cls, v: int | None) -> int | None:
-        if v is not None and not 1 <= v <= LIMITS["lora_layers"]:
-            raise ValueError(f"must be a number of blocks in [1, {LIMITS['lora_layers']}], or unset for all (got {v})")
-        return v
-
     @field_validator("seed")
     @classmethod
     def _seed(cls, v: int) -> int:
@@ -136,11 +129,13 @@ class TrainConfig(BaseModel):
             raise ValueError(f"must be in [0, {LIMITS['seed']}] (got {v})")
         return v
 
-    @field_validator("torch_threads")
+    @field_validator("torch_threads", "lora_layers")
     @classmethod
-    def _threads(cls, v: int | None) -> int | None:
-        if v is not None and not 1 <= v <= LIMITS["torch_threads"]:
-            raise ValueError(f"must be in [1, {LIMITS['torch_threads']}] or unset (got {v})")
+    def _optional_count(cls, v: int | None, info: Any) -> int | None:
+        # A count that may be left unset: torch's own thread choice, or LoRA on every block.
+        what = {"torch_threads": "a number of threads", "lora_layers": "a number of blocks"}[info.field_name]
+        if v is not None and not 1 <= v <= LIMITS[info.field_name]:
+            raise ValueError(f"must be {what} in [1, {LIMITS[info.field_name]}], or unset (got {v})")
         return v
 
     @field_validator("precision")

@@ -692,7 +692,7 @@ class WorkedBackend(TransformersBackend):
 
     supports_score = False
     answer_format = "worked"
-    WORKED_MAX_NEW_TOKENS = 360  # the longest teacher answer is ~230 tokens, values included
+    WORKED_MAX_NEW_TOKENS = 420  # the longest teacher answer is 346 tokens (with n/a lines), values included
 
     def __init__(self, *args: Any, use_calculator: bool = True, typed_copy: bool = False, grammar: bool = False,
                  **kwargs: Any) -> None:

@@ -510,7 +510,7 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
                      stats: CurriculumStats | None = None, answers_only: bool = False,
                      answer_format: str = "answer", rare_target: int = 0, max_variants: int = 2,
                      set_down: float = 0.0, balance_by: str = "check", tilt: float = 0.0,
-                     stop: float = 0.0, decide_target: int = 0, compare: bool = False) -> Path:
+                     stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False) -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
 
     answers_only: targets without the REASONING line (the decision and the mode get the whole
@@ -535,7 +535,7 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
         return build_worked_curriculum(preset, data_dir=data_dir, out=out, progress=progress, stats=stats,
                                        rare_target=rare_target, max_variants=max_variants, set_down=set_down,
                                        balance_by=balance_by, tilt=tilt, stop=stop,
-                                       decide_target=decide_target, compare=compare)
+                                       decide_target=decide_target, compare=compare, na_lines=na_lines)
     if answer_format != "answer":
         raise ValueError(f"format: must be answer or worked (got {answer_format!r})")
     writer = teacher if isinstance(teacher, Teacher) else make_teacher(teacher)
@@ -898,7 +898,7 @@ def rare_check_variants(answers: list, target: int, max_per_record: int,
 
 def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int = 2,
                     set_down: float = 0.0, balance_by: str = "check", tilt: float = 0.0,
-                    stop: float = 0.0, decide_target: int = 0, compare: bool = False) -> list[dict]:
+                    stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False) -> list[dict]:
     """One worked example per train record (physlab.worked): formula lines, values, the answer;
     then, when `rare_target` > 0, extra descriptions of the records holding rare checks
     (`rare_check_variants`), and when `set_down` > 0, that share of the records set down
@@ -907,7 +907,8 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     an obstacle made to stop before it (`stop_variant`), and when `decide_target` > 0, perturbed
     copies that fill the rare ways a phase is decided (`decision_variants`), each interleaved
     after its original. With `compare`, a failing lift or transport phase ends with its
-    comparison line (physlab.worked.comparison_line).
+    comparison line (physlab.worked.comparison_line). With `na_lines`, each optional check of a
+    reached phase that does not apply is written as an n/a line (physlab.worked.with_na_lines).
 
     The label read off the lines (from the description's rounded numbers) must equal the
     physics label; a record where rounding flips it would teach a wrong answer, so it fails
@@ -918,7 +919,7 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
 
     examples, answers = [], []
     for record in records:
-        answer = worked_answer(record, compare)
+        answer = worked_answer(record, compare, na_lines)
         if answer.label != record["label"]:
             raise ValueError(f"{record['id']}: the worked lines give {answer.label}, physics says "
                              f"{record['label']} (the description's rounding flips it)")
@@ -936,7 +937,7 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     for index, variant, record in copies:
         if record is None:
             continue
-        answer = worked_answer(record, compare)
+        answer = worked_answer(record, compare, na_lines)
         if answer.label == record["label"]:  # a copy whose new rounding flips the label is left out
             extra.setdefault(index, []).append(_worked_example(record, answer, variant))
     return [example for i, original in enumerate(examples) for example in (original, *extra.get(i, ()))]
@@ -946,7 +947,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                             progress: bool = True, stats: CurriculumStats | None = None,
                             rare_target: int = 0, max_variants: int = 2, set_down: float = 0.0,
                             balance_by: str = "check", tilt: float = 0.0, stop: float = 0.0,
-                            decide_target: int = 0, compare: bool = False) -> Path:
+                            decide_target: int = 0, compare: bool = False, na_lines: bool = False) -> Path:
     """Write <data_dir>/<preset>/curriculum-worked.jsonl (or `out`): the worked format.
 
     rare_target > 0 adds re-described copies of the records with rare checks until each check
@@ -974,7 +975,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
     out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
     examples = worked_examples(_read_train(train_path), rare_target=rare_target, max_variants=max_variants,
                                set_down=set_down, balance_by=balance_by, tilt=tilt, stop=stop,
-                               decide_target=decide_target, compare=compare)
+                               decide_target=decide_target, compare=compare, na_lines=na_lines)
     if stats is not None:
         for example in examples:
             stats.total += 1
@@ -985,14 +986,14 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
         (f" --balance-by {balance_by}" if balance_by != "check" else "") + \
         (f" --set-down {set_down:g}" if set_down else "") + (f" --tilt {tilt:g}" if tilt else "") + \
         (f" --stop {stop:g}" if stop else "") + (f" --decide-target {decide_target}" if decide_target else "") + \
-        (" --compare" if compare else "")
+        (" --compare" if compare else "") + (" --na-lines" if na_lines else "")
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
                   rebuild=f"physlab curriculum build --preset {preset} --format worked{flags}",
                   extra={"preset": preset, "teacher": "physics", "format": "worked",
                          "dataset_hash": _dataset_hash(train_path),
                          "rare_target": rare_target, "max_variants": max_variants, "set_down": set_down,
                          "balance_by": balance_by, "tilt": tilt, "stop": stop, "decide_target": decide_target,
-                         "compare": compare,
+                         "compare": compare, "na_lines": na_lines,
                          "variants": variants,  # rare-check + set-down + tilted + must-stop + perturbed copies
                          "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT),
                          "tilt_variants": sum(1 for e in examples if e.get("variant") == TILT_VARIANT),

@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from physlab import calculator
+from physlab.worked import NA_TEXT
 
 UNIT_DIMS = {
     "mg": "mass", "g": "mass", "kg": "mass",
@@ -355,6 +356,9 @@ def shape_ok(line: str, complete: bool = False) -> bool | None:
     if pattern is None:
         return None
     formula = line[head.end():]
+    written = formula.strip()
+    if written and NA_TEXT.startswith(written):  # "grasp crushing: n/a": the check does not apply
+        return written == NA_TEXT or not complete
     cut = _value_sign(formula)
     if not _units_ok(formula if cut is None else formula[:cut]):
         return False

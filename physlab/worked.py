@@ -19,6 +19,10 @@ time order; in the fixed-order phases (grasp, place) up to the first that fails;
 largest-r phases (lift, transport) the whole phase, and no phase after one that fails. The
 label is then read off the lines by the physics rule (physlab.physics.deciding_check).
 
+With `na_lines` (`physlab curriculum build --format worked --na-lines`), each phase the lines
+reach also writes its optional checks (NA_SLOTS: an obstacle, a crush limit, a liquid, a slope,
+a rolling body) at fixed places, as `grasp crushing: n/a` where the check does not apply.
+
 With `compare` (`physlab curriculum build --format worked --compare`), a lift or transport
 phase with a failing line is followed by a comparison line that the calculator also answers:
 
@@ -44,7 +48,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from physlab import calculator, physics
@@ -58,7 +62,20 @@ VERDICT_FAIL, VERDICT_OK = "FAILS", "ok"
 COMPARE_WORD = "largest"  # the "mode" of a comparison line: "transport largest: max(...) = sloshing"
 REASONING_ERRORS = ("wrong_check_set", "wrong_number", "wrong_formula", "wrong_verdict",
                     "wrong_mode_order", "unparsable_line")
-MAX_LINES = 12  # a scenario has at most ~9 checks; more is a runaway
+MAX_LINES = 18  # a scenario has at most ~9 checks (+ up to 7 `n/a` lines); more is a runaway
+NA_TEXT = "n/a"  # an optional check that does not apply: "grasp crushing: n/a" (`na_lines`)
+# With `na_lines`, every phase the lines reach writes each of its optional checks at a fixed
+# place: the check's own line where it applies, `n/a` where it does not. "*" stands for the
+# phase's other lines (those that always apply, or whose choice the carry decides). So
+# "is there a crush limit / a liquid / an obstacle / a slope" becomes a decision the student
+# takes at the same place in every answer, instead of a line it has to remember to add
+# (BENCHMARKS.md, worked try 11: the crushing and sloshing lines were left out, not miswritten).
+NA_SLOTS: dict[int, tuple[str, ...]] = {
+    1: ("collision", "crushing"),
+    2: ("*",),
+    3: ("collision", "*", "sloshing"),
+    4: ("tipping", "slipping", "dropping", "rolling_away"),
+}
 # A worked line: "<phase> <mode>: <formula> = <value> <verdict>" (value and verdict optional
 # while the line is being written).
 LINE_RE = re.compile(
@@ -68,6 +85,7 @@ _LINE_START_RE = re.compile(r"^\s*(?:grasp|lift|transport|place)\b")
 COMPARE_RE = re.compile(
     rf"^\s*(?P<phase>grasp|lift|transport|place)\s+{COMPARE_WORD}\s*:\s*(?P<formula>.*?)\s*="
     r"(?:\s*(?P<result>[a-z_]+))?\s*$")
+NA_RE = re.compile(rf"^\s*(?P<phase>grasp|lift|transport|place)\s+(?P<mode>[a-z_]+)\s*:\s*{re.escape(NA_TEXT)}\s*$")
 
 
 # --------------------------------------------------------------------------- quantities
@@ -357,10 +375,53 @@ def _comparison_formula(values: Iterable[tuple[str, str]]) -> str:
 
 
 @dataclass(frozen=True)
+class NaLine:
+    """`<phase> <mode>: n/a`: an optional check (NA_SLOTS) of a phase the lines reach, which
+    does not apply to this scenario. Written whole by the student; nothing to compute."""
+
+    phase: int
+    mode: str
+
+    @property
+    def text(self) -> str:
+        return f"{PHASE_WORDS[self.phase]} {self.mode}: {NA_TEXT}"
+
+
+def with_na_lines(lines: Iterable[WorkedLine], every: Iterable[WorkedLine]) -> tuple[WorkedLine | NaLine, ...]:
+    """The selected `lines` in order, with an n/a line at each optional check (NA_SLOTS) of every
+    phase they reach that none of the scenario's checks (`every`) fills. A fixed-order phase
+    that stops at a failing line writes nothing after it, n/a lines included."""
+    lines = list(lines)
+    applies = {(line.phase, line.mode) for line in every}
+    out: list[WorkedLine | NaLine] = []
+    for phase in range(1, max(line.phase for line in lines) + 1):
+        explicit = set(NA_SLOTS[phase]) - {"*"}
+        own = [line for line in lines if line.phase == phase]
+        stopped = False
+        for entry in NA_SLOTS[phase]:
+            group = [line for line in own if (line.mode not in explicit if entry == "*" else line.mode == entry)]
+            if entry != "*" and not group and (phase, entry) not in applies:
+                out.append(NaLine(phase, entry))
+            for line in group:
+                out.append(line)
+                stopped = line.value > 1.0 and phase not in physics.MAX_RATIO_PHASES
+                if stopped:
+                    break
+            if stopped:
+                break
+    written = [line for line in out if isinstance(line, WorkedLine)]
+    if written != lines:  # every selected line exactly once, in its order: else the layout is wrong
+        raise ValueError(f"worked format: the n/a layout lost or reordered lines: {[x.head for x in lines]}")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class WorkedAnswer:
     lines: tuple[WorkedLine, ...]
     label: str  # read off the lines (the description's numbers)
     comparison: ComparisonLine | None = None
+    # With `na_lines`: the lines as written, n/a lines in place (`with_na_lines`); else empty
+    shown: tuple[WorkedLine | NaLine, ...] = ()
 
     def with_comparison(self) -> WorkedAnswer:
         """The same answer with its comparison line (`comparison_line`); its label is the mode
@@ -368,7 +429,7 @@ class WorkedAnswer:
         comparison = comparison_line(self.lines)
         if comparison is None:
             return self
-        return WorkedAnswer(self.lines, comparison.result, comparison)
+        return replace(self, label=comparison.result, comparison=comparison)
 
     @property
     def answer_head(self) -> str:
@@ -379,14 +440,18 @@ class WorkedAnswer:
     @property
     def text(self) -> str:
         compare = [self.comparison.text] if self.comparison else []
-        return "\n".join([*(line.text for line in self.lines), *compare, self.answer_head])
+        return "\n".join([*(line.text for line in self.shown or self.lines), *compare, self.answer_head])
 
     def segments(self) -> list[tuple[str, bool]]:
         """(text, trained?) pieces: every value the calculator inserts has no loss. Tokenized
         piece by piece, exactly as generation sees them (it inserts the value after `=`)."""
         pieces: list[tuple[str, bool]] = []
         pending = ""
-        for line in self.lines:
+        for line in self.shown or self.lines:
+            if isinstance(line, NaLine):  # no `=`: trained whole
+                pieces.append((pending + line.text, True))
+                pending = "\n"
+                continue
             pieces.append((pending + line.head, True))
             pieces.append((" " + line.value_text, False))
             pending = f" {line.verdict}\n"
@@ -398,15 +463,17 @@ class WorkedAnswer:
         return pieces
 
 
-def worked_answer(record: dict[str, Any], compare: bool = False) -> WorkedAnswer:
+def worked_answer(record: dict[str, Any], compare: bool = False, na_lines: bool = False) -> WorkedAnswer:
     """The physics teacher's worked answer for a data record (description, params, quantities);
-    `compare`: with the comparison line of a failing largest-r phase (`comparison_line`)."""
+    `compare`: with the comparison line of a failing largest-r phase (`comparison_line`);
+    `na_lines`: with an n/a line for each optional check that does not apply (`with_na_lines`)."""
     from physlab.schema import parse_scenario
 
     scenario = parse_scenario(record["params"])
-    lines = select_lines(teacher_lines(scenario, quantities_of(record, scenario)))
+    every = teacher_lines(scenario, quantities_of(record, scenario))
+    lines = select_lines(every)
     label = label_from_lines((line.phase, line.mode, line.value) for line in lines)
-    answer = WorkedAnswer(tuple(lines), label)
+    answer = WorkedAnswer(tuple(lines), label, shown=with_na_lines(lines, every) if na_lines else ())
     return answer.with_comparison() if compare else answer
 
 
@@ -433,7 +500,8 @@ class StudentLine:
 
 
 def read_lines(text: str) -> list[StudentLine]:
-    """The derivation lines of a worked answer (those before the YES/NO line)."""
+    """The derivation lines of a worked answer (those before the YES/NO line); `n/a` lines
+    (`na_lines`) say a check does not apply and are left out."""
     out: list[StudentLine] = []
     for raw in (text or "").splitlines():
         stripped = raw.strip()
@@ -441,6 +509,8 @@ def read_lines(text: str) -> list[StudentLine]:
             continue
         if re.match(r"^(yes|no)\b|^failure[ _-]*mode|^reasoning", stripped, re.IGNORECASE):
             break
+        if NA_RE.match(stripped):
+            continue  # an optional check written as not applying: not a derivation line
         compared = COMPARE_RE.match(stripped)
         if compared:
             out.append(StudentLine(stripped, WORD_PHASES[compared.group("phase")], COMPARE_WORD,

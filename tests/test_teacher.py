@@ -227,26 +227,28 @@ def test_cli_builds_and_rejects_bad_teachers(tiny_data: Path, capsys: pytest.Cap
 
 
 def test_cli_worked_augmentation_flags_reach_the_sidecar(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--stop, --decide-target and --compare are written into the curriculum's sidecar and its
+    """--stop, --decide-target, --compare and --na-lines are written into the curriculum's sidecar and its
     rebuild command; with the answer format they are a clear error, not ignored."""
     import json
 
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--format", "worked",
-                     "--stop", "0.5", "--decide-target", "3", "--compare", "--quiet"]) == 0
+                     "--stop", "0.5", "--decide-target", "3", "--compare", "--na-lines", "--quiet"]) == 0
     meta = json.loads((tiny_data / "tiny" / "curriculum-worked.jsonl.meta.json").read_text())
-    assert meta["stop"] == 0.5 and meta["decide_target"] == 3 and meta["compare"] is True
-    assert meta["rebuild"].endswith("--format worked --stop 0.5 --decide-target 3 --compare")
+    assert meta["stop"] == 0.5 and meta["decide_target"] == 3 and meta["compare"] is True and meta["na_lines"] is True
+    assert meta["rebuild"].endswith("--format worked --stop 0.5 --decide-target 3 --compare --na-lines")
     rows = [json.loads(line) for line in (tiny_data / "tiny" / "curriculum-worked.jsonl").read_text().splitlines()]
     failing_transport = [r for r in rows if "transport" in r["completion"] and " FAILS\nYES" in r["completion"]]
     assert not failing_transport  # --compare: a failing transport phase ends with its comparison
     capsys.readouterr()
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--compare"]) == 2
-    assert "--compare: only with --format worked" in capsys.readouterr().err
+    assert "--na-lines: only with --format worked" in capsys.readouterr().err
     capsys.readouterr()
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data),
                      "--decide-target", "3"]) == 2
     err = capsys.readouterr().err
-    assert "--decide-target and --compare: only with --format worked" in err and "Traceback" not in err
+    assert "--compare, --na-lines: only with --format worked" in err and "Traceback" not in err
+    assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--na-lines"]) == 2
+    assert "--na-lines: only with --format worked" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- LLM teachers

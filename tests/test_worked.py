@@ -274,7 +274,7 @@ class _Out(dict):
     __getattr__ = dict.__getitem__
 
 
-def _run(scripts: list[str], use_calculator: bool) -> list[dict]:
+def _run(scripts: list[str], use_calculator: bool, max_new_tokens: int = 400) -> list[dict]:
     tok = CharTokenizer()
     model = ScriptedModel(scripts, [5] * len(scripts))
     real_call = model.__call__
@@ -289,7 +289,7 @@ def _run(scripts: list[str], use_calculator: bool) -> list[dict]:
             return call(**kwargs)
 
     rows = [[ord(c) for c in "ask "] for _ in scripts]
-    return toolgen.generate(Wrapper(), tok, rows, max_new_tokens=400, use_calculator=use_calculator)
+    return toolgen.generate(Wrapper(), tok, rows, max_new_tokens=max_new_tokens, use_calculator=use_calculator)
 
 
 def test_generation_pauses_at_equals_and_inserts_the_calculators_value() -> None:
@@ -717,3 +717,87 @@ def test_diagnose_checks_a_comparison_against_its_own_lines(standard) -> None:
     shown = worked.read_derivation(answer.text, record["description"])
     assert shown["assumed"] == [] or all("largest" not in a for a in shown["assumed"])
     assert shown["derivation"][-1]["result"] == answer.label
+
+
+# --------------------------------------------------------------------------- n/a lines
+
+
+def test_na_lines_write_every_optional_check_of_a_reached_phase(standard) -> None:
+    """--na-lines: every phase the lines reach writes each optional check (NA_SLOTS) at its
+    place, its own line where it applies, `n/a` where it does not; the selected lines stay the
+    same, in the same order, with the same label; a fixed-order phase that stops at a failing
+    line writes nothing after it."""
+    slots = {(p, m) for p, modes in worked.NA_SLOTS.items() for m in modes if m != "*"}
+    seen_na = set()
+    for record in standard["train"]:
+        plain = worked.worked_answer(record, compare=True)
+        answer = worked.worked_answer(record, compare=True, na_lines=True)
+        assert answer.label == plain.label == record["label"] and answer.lines == plain.lines
+        assert [x for x in answer.shown if isinstance(x, worked.WorkedLine)] == list(plain.lines)
+        applies = {(c.phase, c.mode) for c in physics.assess(parse_scenario(record["params"])).checks}
+        na = [x for x in answer.shown if isinstance(x, worked.NaLine)]
+        for line in na:
+            assert (line.phase, line.mode) in slots and (line.phase, line.mode) not in applies
+            seen_na.add((line.phase, line.mode))
+        last = plain.lines[-1]
+        stopped = last.verdict == worked.VERDICT_FAIL and last.phase not in physics.MAX_RATIO_PHASES
+        for phase in range(1, last.phase + (0 if stopped else 1)):  # every complete phase has all its slots
+            written = {(x.phase, x.mode) for x in answer.shown if x.phase == phase}
+            assert {s for s in slots if s[0] == phase} <= written, (record["id"], phase, answer.text)
+        if stopped:  # nothing after the failing line, not even an n/a line
+            assert answer.shown[-1] == last
+        # the text: the plain text with the n/a lines in place, and nothing else
+        na_free = "\n".join(row for row in answer.text.split("\n") if not row.endswith(": n/a"))
+        assert na_free == plain.text
+    assert seen_na == slots - {(4, "dropping")}  # every optional slot is n/a somewhere (place dropping always applies)
+
+
+def test_na_lines_are_trained_whole_and_read_back_as_no_check(standard) -> None:
+    """An n/a line has no `=`: it is one trained segment (no value to mask), read_lines leaves it
+    out, and the teacher's own n/a answer diagnoses with no error, exactly like the plain one."""
+    record = next(r for r in standard["train"] if r["label"] == "crushing")
+    answer = worked.worked_answer(record, na_lines=True)
+    assert answer.text.startswith("grasp collision: n/a\ngrasp crushing: ")
+    segments = answer.segments()
+    assert "".join(text for text, _ in segments) == answer.text
+    masked = [text for text, trained in segments if not trained]
+    assert len(masked) == len(answer.lines)  # only the calculator's values
+    assert segments[:2] == [("grasp collision: n/a", True), ("\ngrasp crushing: " + answer.lines[0].formula + " =", True)]
+    assert [p.text for p in worked.read_lines(answer.text)] == [line.text for line in answer.lines]
+    assert worked.formula_to_compute("grasp collision: n/a") is None
+    report = worked.diagnose(answer.text, record, answer.label)
+    assert report["reasoning_errors"] == []
+    assert report["copied"]["exact"] == report["copied"]["total"] > 0
+
+
+def test_na_written_where_the_check_applies_is_a_missing_check(standard) -> None:
+    record = next(r for r in standard["train"] if r["label"] == "crushing")
+    answer = worked.worked_answer(record, na_lines=True)
+    crush = answer.lines[0]
+    assert crush.mode == "crushing"
+    skipped = answer.text.replace(crush.text, "grasp crushing: n/a", 1)
+    report = worked.diagnose(skipped, record, "success")
+    assert "wrong_check_set" in report["reasoning_errors"]
+
+
+def test_grammar_lets_a_student_write_na_and_nothing_like_it() -> None:
+    from physlab.typedcopy import shape_ok
+
+    for prefix in ("n", "n/", "n/a"):
+        assert shape_ok(f"grasp crushing: {prefix}") is True
+    assert shape_ok("transport sloshing: n/a", complete=True) is True
+    assert shape_ok("transport sloshing: n/", complete=True) is False
+    assert shape_ok("transport sloshing: n/b") is False
+
+
+def test_generation_writes_na_lines_through_and_fills_the_values_after(standard) -> None:
+    """A scripted student writing an n/a answer with wrong values: the n/a lines pass through,
+    every `=` still gets the calculator's value."""
+    record = next(r for r in standard["train"] if r["label"] == "sloshing")
+    answer = worked.worked_answer(record, compare=True, na_lines=True)
+    assert "n/a" in answer.text
+    script = answer.text
+    for line in answer.lines:
+        script = script.replace(f"= {line.value_text} ", "= " + "9" * len(line.value_text) + " ", 1)
+    out = _run([script + "\n"], use_calculator=True, max_new_tokens=1000)[0]  # one character per token
+    assert out["text"] == answer.text and out["inserted"] == len(answer.lines) + 1

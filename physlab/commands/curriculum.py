@@ -54,6 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="--format worked: end a failing lift or transport phase with a comparison line, "
                             "'transport largest: max(slipping=1.497, sloshing=2.017) = sloshing', whose "
                             "answer the calculator writes (default: off)")
+    build.add_argument("--na-lines", action="store_true",
+                       help="--format worked: write each optional check of a phase (an obstacle, a crush limit, "
+                            "a liquid, a slope, a rolling body) at a fixed place, as 'grasp crushing: n/a' where "
+                            "it does not apply (default: off)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
     parser.set_defaults(func=lambda args: _help(parser))
@@ -71,9 +75,9 @@ def _build(args: argparse.Namespace) -> int:
     if args.answer_format == "worked" and (args.teacher != "physics" or args.answers_only):
         raise ValueError("--format worked is written by the physics teacher alone, without --answers-only")
     if (args.rare_target or args.set_down or args.tilt or args.stop or args.decide_target or args.compare
-            or args.balance_by != "check") and args.answer_format != "worked":
-        raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop, --decide-target and "
-                         "--compare: only with --format worked")
+            or args.na_lines or args.balance_by != "check") and args.answer_format != "worked":
+        raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop, --decide-target, "
+                         "--compare, --na-lines: only with --format worked")
     stats = CurriculumStats()
     try:
         path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
@@ -81,7 +85,8 @@ def _build(args: argparse.Namespace) -> int:
                                 answer_format=args.answer_format, rare_target=args.rare_target,
                                 max_variants=args.max_variants, set_down=args.set_down,
                                 balance_by=args.balance_by, tilt=args.tilt, stop=args.stop,
-                                decide_target=args.decide_target, compare=args.compare)
+                                decide_target=args.decide_target, compare=args.compare,
+                                na_lines=args.na_lines)
     except TeacherUnavailableError as err:
         print(f"physlab: error: {err}", file=sys.stderr)
         return 1

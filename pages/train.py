@@ -1,4 +1,5 @@
-"""Train: a validated LoRA config launched as a background job; live progress and loss; the queue,
+"""Train: a recipe (the published answer format, or the worked student: formula lines and a
+calculator), a validated LoRA config launched as a background job; live progress and loss; the queue,
 cancel, and every run with its status. A reload or a second tab re-attaches (state lives on disk)."""
 
 from __future__ import annotations
@@ -16,40 +17,64 @@ if not presets:
     st.info(NO_DATA)
     st.stop()
 
-missing = [p.name for p in presets if not launch.has_curriculum(p.name)]
+recipe = st.radio("Recipe", list(launch.RECIPES), format_func=lambda name: launch.RECIPES[name].title,
+                  horizontal=True, key="train_recipe")
+spec = launch.RECIPES[recipe]
+st.caption(spec.about)
+
+missing = [p.name for p in presets if not launch.has_curriculum(p.name, recipe)]
 if missing:
-    st.info("Training reads `data/<preset>/curriculum.jsonl` (prompt + answer with reasoning). Missing for: "
+    st.info(f"This recipe trains on `data/<preset>/{spec.curriculum}`. Missing for: "
             + ", ".join(f"**{m}**" for m in missing) + ". Build it here with the offline physics teacher, or with "
-            "`physlab curriculum build --preset <preset>` (that command also offers LLM teachers).")
+            "`physlab curriculum build --preset <preset>`" + (" --format worked" if recipe == "worked" else "")
+            + " (that command also offers LLM teachers for the published recipe).")
     cols = st.columns(min(len(missing), 4))
+    label = "Build worked curriculum for" if recipe == "worked" else "Build curriculum for"
     for i, name in enumerate(missing):
-        if cols[i % len(cols)].button(f"Build curriculum for {name}", key=f"curriculum_{name}"):
+        if cols[i % len(cols)].button(f"{label} {name}", key=f"curriculum_{recipe}_{name}"):
             with st.spinner(f"Writing the {name} curriculum ..."):
                 try:
-                    path = launch.build_physics_curriculum(name)
+                    path = launch.build_physics_curriculum(name, recipe)
                 except ValueError as err:
                     show_error(err, "Cannot build the curriculum")
                 else:
                     st.success(f"Wrote {path}")
                     st.rerun()
 
+start = launch.recipe_form(recipe, preset="")
 # Enter in a field does not submit (it used to queue a job on every Enter); numbers have no
 # widget bounds, so an out-of-range value reaches the validation and gets a message naming it.
+# Widget keys carry the recipe, so switching it shows that recipe's starting values.
 with st.form("train", enter_to_submit=False):
-    st.markdown("LoRA fine-tuning. Defaults are the published recipe (r = 8, α = 32, q_proj + v_proj, 3 epochs, lr 2e-4).")
+    st.markdown("LoRA fine-tuning. The published recipe: r = 8, α = 32, q_proj + v_proj, 3 epochs, lr 2e-4."
+                if recipe == "answer" else
+                "The worked recipe: r = 16 on every linear layer of the last 22 blocks, lr 1e-3, 400 steps "
+                "in at most 58 minutes (BENCHMARKS.md).")
     c1, c2, c3 = st.columns(3)
     preset = c1.selectbox("Preset (training data)", [p.name for p in presets])
     base_model = c2.text_input("Base model", value="embedded",
                                help="embedded (SmolLM2-135M, ships with physlab), a Hugging Face id, or a local folder")
-    epochs = c3.number_input("Epochs", value=3.0, step=1.0, format="%g")
+    epochs = c3.number_input("Epochs", value=start.epochs, step=1.0, format="%g", key=f"train_epochs_{recipe}")
     c4, c5, c6 = st.columns(3)
-    lora_r = c4.number_input("LoRA rank r", value=8, step=1)
-    lora_alpha = c5.number_input("LoRA alpha", value=32, step=1)
-    learning_rate = c6.number_input("Learning rate", value=2e-4, format="%.1e")
+    lora_r = c4.number_input("LoRA rank r", value=start.lora_r, step=1, key=f"train_r_{recipe}")
+    lora_alpha = c5.number_input("LoRA alpha", value=start.lora_alpha, step=1, key=f"train_alpha_{recipe}")
+    learning_rate = c6.number_input("Learning rate", value=start.learning_rate, format="%.1e", key=f"train_lr_{recipe}")
     c7, c8 = st.columns([2, 1])
-    target_modules = c7.text_input("Target modules (comma-separated)", value="q_proj,v_proj")
-    max_steps = c8.number_input("Max steps (0 = all epochs)", value=0, step=1,
-                                help="a few steps for a quick check; 0 trains the full number of epochs")
+    target_modules = c7.text_input("Target modules (comma-separated)", value=start.target_modules,
+                                   help="module names, or all-linear for every linear layer",
+                                   key=f"train_modules_{recipe}")
+    max_steps = c8.number_input("Max steps (0 = all epochs)", value=start.max_steps or 0, step=1,
+                                help="a few steps for a quick check; 0 trains the full number of epochs",
+                                key=f"train_steps_{recipe}")
+    c9, c10, c11 = st.columns(3)
+    lora_layers = c9.number_input("LoRA blocks (last N, 0 = all)", value=start.lora_layers, step=1,
+                                  help="adapt only the last N transformer blocks: the backward pass stops there, "
+                                       "so a step is cheaper (BENCHMARKS.md, Training speed)",
+                                  key=f"train_layers_{recipe}")
+    batch_size = c10.number_input("Batch size", value=start.batch_size, step=1, key=f"train_batch_{recipe}")
+    max_minutes = c11.number_input("Time budget, minutes (0 = none)", value=start.max_minutes, step=5.0, format="%g",
+                                   help="training stops at the first step past it and saves the adapter as usual",
+                                   key=f"train_minutes_{recipe}")
     submitted = st.form_submit_button("Start training", type="primary")
 
 if submitted:
@@ -58,7 +83,9 @@ if submitted:
             raise ValueError(f"max_steps: 0 (all epochs) or more (got {int(max_steps)})")
         form = launch.TrainForm(preset=preset, base_model=base_model.strip(), epochs=float(epochs), lora_r=int(lora_r),
                                 lora_alpha=int(lora_alpha), learning_rate=float(learning_rate),
-                                target_modules=target_modules, max_steps=int(max_steps) or None)
+                                target_modules=target_modules, max_steps=int(max_steps) or None, recipe=recipe,
+                                lora_layers=int(lora_layers), batch_size=int(batch_size),
+                                max_minutes=float(max_minutes))
         job = launch.submit_training(form)
     except launch.DuplicateJob as err:
         st.warning(f"Not started: {err}.")

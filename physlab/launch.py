@@ -222,7 +222,8 @@ def job_log_tail(folder: Path, lines: int = 20) -> str:
 
 @dataclass(frozen=True)
 class TrainForm:
-    """What the Train page's form collects; validated by physlab.train.TrainConfig before launch."""
+    """What the Train page's form collects; validated by physlab.train.TrainConfig before launch.
+    `recipe` (RECIPES) names the curriculum and the settings the form does not show."""
 
     preset: str
     base_model: str = "embedded"
@@ -232,10 +233,58 @@ class TrainForm:
     learning_rate: float = 2e-4
     target_modules: str = "q_proj,v_proj"
     max_steps: int | None = None
+    recipe: str = "answer"
+    lora_layers: int = 0  # adapt only the last N blocks; 0 = every block
+    batch_size: int = 4
+    max_minutes: float = 0.0  # wall-clock budget for the steps; 0 = none
 
     def modules(self) -> list[str]:
         return [m.strip() for m in self.target_modules.split(",") if m.strip()]
 
+
+@dataclass(frozen=True)
+class Recipe:
+    """A training recipe the Train page offers: its curriculum file in data/<preset>/, how to
+    build that file with the physics teacher, the form's starting values, and the TrainConfig
+    fields the form does not show."""
+
+    title: str
+    about: str
+    curriculum: str
+    build: dict[str, Any]  # physlab.teacher.build_curriculum keywords
+    form: dict[str, Any]  # TrainForm starting values
+    fixed: dict[str, Any]  # TrainConfig fields set by the recipe alone
+
+
+# The worked recipe is BENCHMARKS.md's latest worked try on this CPU (try 12: the try-10
+# curriculum with n/a lines, LoRA on the last 22 blocks, a 58-minute budget).
+RECIPES: dict[str, Recipe] = {
+    "answer": Recipe(
+        title="Published (answer + reasoning)",
+        about="The published experiment: YES/NO, FAILURE_MODE and a reasoning line (curriculum.jsonl).",
+        curriculum="curriculum.jsonl", build={}, form={}, fixed={}),
+    "worked": Recipe(
+        title="Worked (formula lines + calculator)",
+        about="The student writes each check's formula with the description's numbers, a calculator "
+              "evaluates it, then it answers (curriculum-worked.jsonl; BENCHMARKS.md, the worked student).",
+        curriculum="curriculum-worked.jsonl",
+        build={"answer_format": "worked", "rare_target": 250, "max_variants": 6, "balance_by": "formula",
+               "set_down": 0.1, "tilt": 1.0, "stop": 0.6, "decide_target": 40, "compare": True, "na_lines": True},
+        form={"lora_r": 16, "lora_alpha": 32, "learning_rate": 1e-3, "target_modules": "all-linear",
+              "max_steps": 400, "lora_layers": 22, "batch_size": 4, "max_minutes": 58.0},
+        fixed={"max_length": 768, "warmup_ratio": 0.03, "pad_multiple": 32, "answer_logits": False}),
+}
+
+
+def recipe_of(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise ValueError(f"recipe: one of {', '.join(RECIPES)} (got {name!r})")
+    return RECIPES[name]
+
+
+def recipe_form(name: str, preset: str) -> TrainForm:
+    """The form's starting values for a recipe."""
+    return TrainForm(preset=preset, recipe=name, **recipe_of(name).form)
 
 
 def training_config(form: TrainForm) -> Any:
@@ -245,15 +294,22 @@ def training_config(form: TrainForm) -> Any:
     """
     from physlab.train import TrainConfig
 
+    recipe = recipe_of(form.recipe)
     if not form.base_model.strip():
         raise ValueError("base_model: give a model: embedded (ships with physlab), a Hugging Face id or a local folder")
     if not form.modules():
         raise ValueError("target_modules: give at least one module name, e.g. q_proj,v_proj")
+    for name, value in (("lora_layers", form.lora_layers), ("max_minutes", form.max_minutes)):
+        if value < 0:
+            raise ValueError(f"{name}: 0 (off) or more (got {value:g})")
+    curriculum = str(data_dir() / form.preset / recipe.curriculum) if form.recipe != "answer" else None
     try:
         return TrainConfig(preset=form.preset, base_model=form.base_model, epochs=form.epochs, lora_r=form.lora_r,
                            lora_alpha=form.lora_alpha, learning_rate=form.learning_rate,
                            target_modules=form.modules(), max_steps=form.max_steps,
-                           data_dir=str(data_dir()), runs_dir=str(runs_dir()))
+                           lora_layers=form.lora_layers or None, batch_size=form.batch_size,
+                           max_minutes=form.max_minutes or None, curriculum=curriculum,
+                           data_dir=str(data_dir()), runs_dir=str(runs_dir()), **recipe.fixed)
     except ValueError as err:
         from pydantic import ValidationError
 
@@ -300,15 +356,16 @@ def submit_evaluation(config: Any, allow_duplicate: bool = False) -> Any:
                       outputs={"eval_id": config.eval_id, "eval_dir": str(config.eval_dir)})
 
 
-def has_curriculum(preset: str) -> bool:
-    return (data_dir() / preset / "curriculum.jsonl").exists()
+def has_curriculum(preset: str, recipe: str = "answer") -> bool:
+    return (data_dir() / preset / recipe_of(recipe).curriculum).exists()
 
 
-def build_physics_curriculum(preset: str) -> Path:
-    """data/<preset>/curriculum.jsonl from the built-in physics teacher (offline, seconds)."""
+def build_physics_curriculum(preset: str, recipe: str = "answer") -> Path:
+    """data/<preset>/<the recipe's curriculum> from the built-in physics teacher (offline,
+    seconds; the worked one with the recipe's augmentation, ~25 s on the standard preset)."""
     from physlab.teacher import build_curriculum
 
     try:
-        return build_curriculum(preset, "physics", data_dir=data_dir(), progress=False)
+        return build_curriculum(preset, "physics", data_dir=data_dir(), progress=False, **recipe_of(recipe).build)
     except FileNotFoundError as err:
         raise ValueError(str(err)) from None

@@ -382,6 +382,50 @@ def test_train_page_lists_runs_and_validates(full_workspace) -> None:
     assert not (full_workspace[1] / "jobs").exists() or not any((full_workspace[1] / "jobs").iterdir())
 
 
+def test_train_page_worked_recipe_builds_its_curriculum_and_launches_its_config(full_workspace) -> None:
+    """The worked recipe: its own starting values, a button that writes curriculum-worked.jsonl
+    with the physics teacher, and Start training asks for exactly the recipe's config (an
+    identical job already running is refused, so nothing is spawned here)."""
+    import os
+
+    from physlab import launch
+    from physlab.train import train_argv
+
+    data, results = full_workspace
+    at = open_page("train")
+    at.radio(key="train_recipe").set_value("worked").run()
+    assert not at.exception, [e.value for e in at.exception]
+    values = {n.label: n.value for n in at.number_input}
+    assert values["LoRA rank r"] == 16 and values["Learning rate"] == 1e-3
+    assert values["LoRA blocks (last N, 0 = all)"] == 22 and values["Time budget, minutes (0 = none)"] == 58.0
+    assert next(t for t in at.text_input if t.label.startswith("Target modules")).value == "all-linear"
+    next(b for b in at.button if b.label == "Build worked curriculum for mini").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    meta = json.loads((data / "mini" / "curriculum-worked.jsonl.meta.json").read_text())
+    assert meta["format"] == "worked" and meta["na_lines"] is True and meta["compare"] is True
+    assert not any(b.label == "Build worked curriculum for mini" for b in at.button)
+
+    config = launch.training_config(launch.recipe_form("worked", "mini"))
+    assert config.curriculum == str(data / "mini" / "curriculum-worked.jsonl")
+    assert (config.lora_layers, config.max_length, config.answer_logits) == (22, 768, False)
+    with pytest.raises(ValueError, match="recipe: one of answer, worked"):
+        launch.recipe_form("pure", "mini")
+    twin = results / "jobs" / "20250101-000000-train-abc123"
+    twin.mkdir(parents=True)
+    (twin / "status.json").write_text(json.dumps({"job_id": twin.name, "kind": "train", "state": "running",
+                                                  "pid": os.getpid(), "command": train_argv(config)}))
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("identical job" in w.value for w in at.warning), [w.value for w in at.warning]
+    # A bad number names its field
+    next(n for n in at.number_input if n.label.startswith("LoRA blocks")).set_value(-1)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert any("lora_layers" in e.value for e in at.error), [e.value for e in at.error]
+    # Back on the published recipe, the published values
+    at.radio(key="train_recipe").set_value("answer").run()
+    assert {n.label: n.value for n in at.number_input}["LoRA rank r"] == 8
+
+
 def test_evaluate_page_form(full_workspace) -> None:
     at = open_page("evaluate")
     models = at.multiselect[0]

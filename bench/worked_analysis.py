@@ -62,13 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         cats = Counter(c for r in rows for c in r["reasoning_errors"])
         print("  reasoning errors (scenarios): " + ", ".join(f"{k} {v}" for k, v in cats.most_common()))
         written, structure = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
+        said_na: Counter = Counter()  # missed checks the student wrote as `n/a` (--na-lines runs)
         ratio_errors = []
         for r in rows:
             teacher = [t.split(":")[0] for t in r["teacher_derivation"]]
             student = [f"{d['phase']} {d['mode']}" for d in r["derivation"] if d["phase"]]
+            na = {line.split(":")[0].strip() for line in (r.get("raw_output") or "").splitlines()
+                  if line.strip().endswith(": n/a")}
             for check in teacher:
                 written[check][1] += 1
                 written[check][0] += int(check in student)
+                said_na[check] += int(check not in student and check in na)
             for d in r["derivation"]:
                 if d["phase"] and d["true_ratio"] is not None:
                     key = f"{d['phase']} {d['mode']}"
@@ -76,11 +80,13 @@ def main(argv: list[str] | None = None) -> int:
                     structure[key][0] += int("wrong_formula" not in d["errors"])
                     if d["value"] is not None and d["true_ratio"] > 1e-3 and not d["errors"]:
                         ratio_errors.append(abs(d["value"] / d["true_ratio"] - 1))
-        print("  check                       written when the teacher writes it   teacher's formula structure")
+        print("  check                       written when the teacher writes it   teacher's formula structure"
+              + ("   missed: written as n/a" if said_na.total() else ""))
         for key in sorted(written, key=lambda k: -written[k][1]):
             w, s = written[key], structure.get(key, [0, 0])
             print(f"  {key:<27} {w[0]:>5}/{w[1]:<5} {w[0] / w[1]:>6.1%}" +
-                  (f"{'':>22}{s[0]:>5}/{s[1]:<5} {s[0] / s[1]:>6.1%}" if s[1] else ""))
+                  (f"{'':>22}{s[0]:>5}/{s[1]:<5} {s[0] / s[1]:>6.1%}" if s[1] else f"{'':>41}") +
+                  (f"{'':>5}{said_na[key]:>5}/{w[1] - w[0]:<5}" if said_na.total() else ""))
         exact = sum(r["copied"]["exact"] for r in rows)
         total = sum(r["copied"]["total"] for r in rows)
         print(f"  copied numbers exact: {exact}/{total} ({exact / max(total, 1):.2%}) of the slots in lines "

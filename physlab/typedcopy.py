@@ -79,14 +79,26 @@ SLOT_DIMS = {
     "offset": "length", "pad_radius": "length", "tracking": "length", "clearance": "length",
     "release_height": "length", "roll_tol": "length",
     "grip": "force", "crush": "force",
-    "lift_accel": "accel", "transport_accel": "accel", "brake": "accel",
+    "lift_accel": "accel_up", "transport_accel": "accel_side", "brake": "accel",
     "ramp": "time", "reaction": "time",
     "speed": "speed", "release_speed": "speed",
     "pad_mu": "ratio", "support_mu": "ratio", "rolling_res": "ratio", "fill": "ratio",
     "slope": "angle",
 }
 # Text dimensions a slot dimension accepts besides "unknown" (a bare number).
-ACCEPTS = {"ratio": {"ratio", "percent"}, "angle": {"angle"}}
+ACCEPTS = {"ratio": {"ratio", "percent"}, "angle": {"angle"},
+           "accel_up": {"accel_up", "accel"}, "accel_side": {"accel_side", "accel"},
+           "accel": {"accel", "accel_up", "accel_side"}}
+# Direction words that say which way an acceleration acts (`accel_direction`). A text that
+# states a lift and a sideways acceleration ("at most 1.2 upward and 3.4 lateral") leaves the
+# student two numbers of one unit for two slots; the word settles which is which. "up" counts
+# unless "to" follows it ("at up to 2 m/s²" is a bound, "yanks it up at 3 m/s²" a direction).
+_UP_WORDS = {"lift", "lifts", "lifted", "lifting", "upward", "upwards", "vertical", "vertically", "raise",
+             "raises", "raised", "raising", "hoist", "hoists", "hoisted", "hoisting", "rise", "rises", "rising"}
+_SIDE_WORDS = {"horizontal", "horizontally", "lateral", "laterally", "sideways", "sidewards", "move", "moves",
+               "moved", "moving", "carry", "carries", "carried", "carrying", "slide", "slides", "travel",
+               "travels", "travelling", "traveling", "across"}
+_WORD_RE = re.compile(r"[A-Za-z]+|[;:,.()!?]")
 
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _ALIASES = sorted(calculator.UNITS, key=len, reverse=True)
@@ -121,13 +133,52 @@ def text_numbers(description: str) -> list[TextNumber]:
         between = description[found[i][1]:found[i + 1][0]]
         if dims[i] is None and dims[i + 1] == "length" and _LIST_JOIN_RE.match(between + " "):
             dims[i] = "length"
+    ends = [m.end() for m in _TEXT_NUMBER_RE.finditer(description or "")]  # number and unit
     out = []
-    for (_, _, text, _), dim in zip(found, dims, strict=True):
+    for i, ((start, _, text, _), dim) in enumerate(zip(found, dims, strict=True)):
+        if dim == "accel":
+            before = description[(ends[i - 1] if i else 0):start]
+            after = description[ends[i]:(found[i + 1][0] if i + 1 < len(found) else len(description))]
+            dim = accel_direction(before, after, after_number=i > 0) or dim
         try:
             out.append(TextNumber(text, float(text), dim))
         except ValueError:
             continue
     return out
+
+
+def accel_direction(before: str, after: str, after_number: bool = False) -> str | None:
+    """Which way an acceleration acts, from the text around its number: "accel_up",
+    "accel_side", or None when no direction word says. The word right after the number (and
+    its unit; "of" skipped) decides first: "1.2 upward", "3.4 of horizontal acceleration".
+    Else the nearest direction word before it, back to the previous number or the start of the
+    sentence: "lifted at up to 2", "then moves sideways at 3", "yanks it up at 3". With
+    `after_number` (`before` starts right after another number), that number's own word after
+    it ("1 m/s² up and 2 m/s² across") is not read for this one."""
+    words = _next_words(after)
+    if words and words[0] in _UP_WORDS | {"up"}:
+        return "accel_up"
+    if words and words[0] in _SIDE_WORDS:
+        return "accel_side"
+    before_words = [w.lower() for w in _WORD_RE.findall(before)]
+    lead = _next_words(before)
+    if after_number and lead and lead[0] in _UP_WORDS | _SIDE_WORDS | {"up"}:
+        before_words = before_words[before_words.index(lead[0]) + 1:]
+    for i in range(len(before_words) - 1, -1, -1):
+        word = before_words[i]
+        if word in ";.!?":
+            break
+        if word in _UP_WORDS or (word == "up" and before_words[i + 1:i + 2] != ["to"]):
+            return "accel_up"
+        if word in _SIDE_WORDS:
+            return "accel_side"
+    return None
+
+
+def _next_words(text: str) -> list[str]:
+    """The words (and punctuation) of `text`, lower case, a leading "of" skipped."""
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    return words[1:] if words[:1] == ["of"] else words
 
 
 def shape(formula: str) -> str:

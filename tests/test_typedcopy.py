@@ -3,6 +3,7 @@ own formulas always allowed, wrong-dimension copies removed at decode time."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from physlab import toolgen, typedcopy, worked
+from physlab.describe import describe_with_quantities, eval_expression
 from physlab.scenarios import generate
 from physlab.teacher import scenario_from_record
 
@@ -29,10 +31,51 @@ def test_numbers_are_read_with_their_units_dimensions() -> None:
     assert found["212"] == "mass" and found["5"] == "mass" and found["1200"] == "mass"
     assert found["197"] == found["3.39"] == "length"
     assert found["1.26e1"] == found["33.7"] == "force"
-    assert found["4.19"] == found["1.17"] == "accel"
+    assert found["4.19"] == "accel_up" and found["1.17"] == "accel_side"  # "upward", "lateral"
     assert found["0.687"] is None  # a bare number: any slot may take it
     assert found["3.94"] == found["4.23"] == found["15.6"] == "length"  # a size list shares its unit
     assert found["20"] == "angle" and found["84"] == "percent"
+
+
+@pytest.mark.parametrize("text, up, side", [
+    ("The pick calls for at most 4.19 m/s² upward and 1.17 m/s² lateral acceleration.", "4.19", "1.17"),
+    ("Task: pick; it is lifted at up to 2.5 m/s² and moved with peak acceleration 3 m/s².", "2.5", "3"),
+    ("Peak accelerations in this pick: 2 m/s² lifting, 4 m/s² horizontally.", "2", "4"),
+    ("Lift acceleration 1.5 m/s²; horizontal acceleration 2.5 m/s².", "1.5", "2.5"),
+    ("It moves sideways at 3 m/s² after being raised at 1 m/s².", "1", "3"),
+    ("a 350 g mug, 8 cm across, hoisted at 2 m/s² then carried at 0.5 m/s²", "2", "0.5"),
+    ("accelerates 2 m/s² up and 3 m/s² sideways", "2", "3"),
+    ("accelerations 2 m/s² up and 3 m/s² across", "2", "3"),
+    ("The robot yanks it up at 3 m/s² and then moves it at 1 m/s².", "3", "1"),
+    ("The conveyor moves with up to 1.2 m/s² of horizontal acceleration.", None, "1.2"),
+])
+def test_an_accelerations_direction_word_says_which_slot_takes_it(text: str, up: str | None, side: str) -> None:
+    dims = {n.text: n.dim for n in typedcopy.text_numbers(text) if n.dim and n.dim.startswith("accel")}
+    assert dims == ({up: "accel_up"} if up else {}) | {side: "accel_side"}
+
+
+def test_direction_words_never_contradict_the_generated_descriptions() -> None:
+    """Over every seed description and every wording (the held-out ones too): an acceleration
+    tagged up is the lift's, one tagged sideways the transport's; a brake stays untagged."""
+    tagged = 0
+    for record in (r for split in generate("seed").values() for r in split):
+        scenario = scenario_from_record(record)
+        for k, wording in enumerate(("classic", "any", "holdout")):
+            if wording == "classic":
+                text, quantities = record["description"], worked.quantities_of(record, scenario)
+            else:
+                described = describe_with_quantities(scenario, random.Random(f"dir-{record['id']}-{k}"), wording)
+                text, quantities = described.text, described.quantities
+            values = {slot: eval_expression(quantities[slot]) for slot in ("lift_accel", "transport_accel")
+                      if slot in quantities}
+            for number in typedcopy.text_numbers(text):
+                if number.dim == "accel_up":
+                    assert scenario.motion.carry == "grasped", text
+                    assert number.value == pytest.approx(values["lift_accel"]), text
+                elif number.dim == "accel_side":
+                    assert number.value == pytest.approx(values["transport_accel"]), text
+                tagged += number.dim in ("accel_up", "accel_side")
+    assert tagged > 100
 
 
 def test_slots_take_only_numbers_of_their_dimension() -> None:
@@ -43,7 +86,9 @@ def test_slots_take_only_numbers_of_their_dimension() -> None:
     assert "0.687" not in forces.allowed  # a bare number is dimensionless: no force
     assert forces.fresh == {"33.7"}  # an override never copies 1.26e1 twice, nor the 0 of "none"
     accels = typer.allowed("lift slipping: 212[g]*(g+")
-    assert {"4.19", "1.17"} <= accels.allowed and "33.7" not in accels.allowed
+    assert "4.19" in accels.allowed and "33.7" not in accels.allowed
+    assert "1.17" not in accels.allowed  # the lateral acceleration never goes into the lift line
+    assert "1.17" in typer.allowed("transport slipping: 212[g]*sqrt(g^2+").allowed
     assert typer.allowed("lift slipping: 212[g]*(g+4.19)/(2*").allowed >= {"0.687"}  # the pads' friction
     assert typer.allowed("grasp crushing: 1.26e1/3").written == "3"  # a literal being written
     # nothing is constrained after the formula's own `=`, nor outside a worked line

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(a phrasing suspected of being misread)")
     args = parser.parse_args(argv)
 
-    from physlab import fileio
+    from physlab import fileio, worked
     from physlab.teacher import formula_form
 
     path = fileio.results_dir() / "evaluations" / args.eval_id / "records.jsonl"
@@ -67,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             teacher = [t.split(":")[0] for t in r["teacher_derivation"]]
             student = [f"{d['phase']} {d['mode']}" for d in r["derivation"] if d["phase"]]
-            na = {line.split(":")[0].strip() for line in (r.get("raw_output") or "").splitlines()
-                  if line.strip().endswith(": n/a")}
+            na = set()
+            for line in (r.get("raw_output") or "").splitlines():
+                if re.match(r"^\s*(yes|no)\b", line, re.IGNORECASE):
+                    break  # the derivation ends at the answer head, as in worked.read_lines
+                match = worked.NA_RE.match(line)
+                if match:
+                    na.add(f"{match.group('phase')} {match.group('mode')}")
             for check in teacher:
                 written[check][1] += 1
                 written[check][0] += int(check in student)
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in sorted(written, key=lambda k: -written[k][1]):
             w, s = written[key], structure.get(key, [0, 0])
             print(f"  {key:<27} {w[0]:>5}/{w[1]:<5} {w[0] / w[1]:>6.1%}" +
-                  (f"{'':>22}{s[0]:>5}/{s[1]:<5} {s[0] / s[1]:>6.1%}" if s[1] else f"{'':>41}") +
+                  (f"{'':>22}{s[0]:>5}/{s[1]:<5} {s[0] / s[1]:>6.1%}" if s[1] else f"{'':>40}") +
                   (f"{'':>5}{said_na[key]:>5}/{w[1] - w[0]:<5}" if said_na.total() else ""))
         exact = sum(r["copied"]["exact"] for r in rows)
         total = sum(r["copied"]["total"] for r in rows)

@@ -26,8 +26,8 @@ missing = [p.name for p in presets if not launch.has_curriculum(p.name, recipe)]
 if missing:
     st.info(f"This recipe trains on `data/<preset>/{spec.curriculum}`. Missing for: "
             + ", ".join(f"**{m}**" for m in missing) + ". Build it here with the offline physics teacher, or with "
-            "`physlab curriculum build --preset <preset>`" + (" --format worked" if recipe == "worked" else "")
-            + " (that command also offers LLM teachers for the published recipe).")
+            f"`{launch.curriculum_command('<preset>', recipe)}`"
+            + (" (that command also offers LLM teachers)." if recipe == "answer" else "."))
     cols = st.columns(min(len(missing), 4))
     label = "Build worked curriculum for" if recipe == "worked" else "Build curriculum for"
     for i, name in enumerate(missing):
@@ -40,6 +40,13 @@ if missing:
                 else:
                     st.success(f"Wrote {path}")
                     st.rerun()
+
+for p in presets:
+    differences = launch.curriculum_differences(p.name, recipe)
+    if differences:
+        st.warning(f"**{p.name}**: `{spec.curriculum}` was built differently from this recipe ("
+                   + "; ".join(differences) + "). Training uses it as it is; rebuild it with "
+                   f"`{launch.curriculum_command(p.name, recipe)}` to train the recipe itself.")
 
 start = launch.recipe_form(recipe, preset="")
 # Enter in a field does not submit (it used to queue a job on every Enter); numbers have no

@@ -360,6 +360,40 @@ def has_curriculum(preset: str, recipe: str = "answer") -> bool:
     return (data_dir() / preset / recipe_of(recipe).curriculum).exists()
 
 
+def curriculum_command(preset: str, recipe: str = "answer") -> str:
+    """The `physlab curriculum build` command that writes the recipe's curriculum."""
+    flags = []
+    for key, value in recipe_of(recipe).build.items():
+        flag = "--format" if key == "answer_format" else "--" + key.replace("_", "-")
+        if value is True:
+            flags.append(flag)
+        elif value not in (False, None):
+            flags += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return " ".join(["physlab curriculum build --preset", preset, *flags])
+
+
+def curriculum_differences(preset: str, recipe: str = "answer") -> list[str]:
+    """How the recipe's curriculum on disk was built differently from the recipe ("compare:
+    False, the recipe says True"), read from its sidecar; [] when it matches, is missing, or
+    the recipe sets no flags."""
+    import json
+
+    build = recipe_of(recipe).build
+    meta_path = data_dir() / preset / (recipe_of(recipe).curriculum + ".meta.json")
+    if not build or not meta_path.exists():
+        return []
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return ["its sidecar cannot be read"]
+    out = []
+    for key, want in build.items():
+        got = meta.get("format" if key == "answer_format" else key, False if isinstance(want, bool) else None)
+        if got != want:
+            out.append(f"{key}: {got}, the recipe says {want}")
+    return out
+
+
 def build_physics_curriculum(preset: str, recipe: str = "answer") -> Path:
     """data/<preset>/<the recipe's curriculum> from the built-in physics teacher (offline,
     seconds; the worked one with the recipe's augmentation, ~25 s on the standard preset)."""

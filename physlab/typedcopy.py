@@ -47,7 +47,9 @@ model's top candidates that keeps one and moves the formula on (not a space, not
 
 Dimensions: "mass", "length", "force", "time", "speed", "accel", "angle", "percent", and
 "ratio" (a dimensionless slot: a friction coefficient, a fill fraction), which takes bare
-numbers and percentages.
+numbers and percentages. An acceleration with a direction word is "accel_up" or "accel_side"
+(`accel_direction`); the lift slot takes "accel_up", the transport slot "accel_side", each
+also an untagged "accel", and only where the text tags both (`Typer.directional`).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from physlab import calculator
-from physlab.worked import NA_TEXT
+from physlab.worked import NA_OPTIONAL, NA_TEXT
 
 UNIT_DIMS = {
     "mg": "mass", "g": "mass", "kg": "mass",
@@ -91,13 +93,16 @@ ACCEPTS = {"ratio": {"ratio", "percent"}, "angle": {"angle"},
            "accel": {"accel", "accel_up", "accel_side"}}
 # Direction words that say which way an acceleration acts (`accel_direction`). A text that
 # states a lift and a sideways acceleration ("at most 1.2 upward and 3.4 lateral") leaves the
-# student two numbers of one unit for two slots; the word settles which is which. "up" counts
-# unless "to" follows it ("at up to 2 m/s²" is a bound, "yanks it up at 3 m/s²" a direction).
+# student two numbers of one unit for two slots; the word settles which is which. A bare "up"
+# counts only right after the number and not before "to" ("2 m/s² up", not "3 m/s² up to a
+# top speed", "at up to 2 m/s²" or "picks it up and accelerates at 1.5 m/s²"). Words that
+# also describe other things ("rises" for a liquid, "slides") are left out. The tags act only
+# where a text tags both directions (`Typer.directional`), the case two numbers are confused.
 _UP_WORDS = {"lift", "lifts", "lifted", "lifting", "upward", "upwards", "vertical", "vertically", "raise",
-             "raises", "raised", "raising", "hoist", "hoists", "hoisted", "hoisting", "rise", "rises", "rising"}
+             "raises", "raised", "raising", "hoist", "hoists", "hoisted", "hoisting"}
 _SIDE_WORDS = {"horizontal", "horizontally", "lateral", "laterally", "sideways", "sidewards", "move", "moves",
-               "moved", "moving", "carry", "carries", "carried", "carrying", "slide", "slides", "travel",
-               "travels", "travelling", "traveling", "across"}
+               "moved", "moving", "carry", "carries", "carried", "carrying", "travel", "travels", "travelling",
+               "traveling", "across", "transport", "transported", "transporting"}
 _WORD_RE = re.compile(r"[A-Za-z]+|[;:,.()!?]")
 
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -122,23 +127,22 @@ class TextNumber:
 
 def text_numbers(description: str) -> list[TextNumber]:
     """Every number of a description with its unit's dimension (None when it has no unit)."""
-    found: list[tuple[int, int, str, str | None]] = []
+    found: list[tuple[int, int, int, str, str | None]] = []  # start, number end, unit end, text, dim
     for match in _TEXT_NUMBER_RE.finditer(description or ""):
         unit = match.group(2)
         dim = UNIT_DIMS.get(calculator.UNITS[unit][0]) if unit else None
-        found.append((match.start(), match.end(1), match.group(1).replace(",", ""), dim))
+        found.append((match.start(), match.end(1), match.end(), match.group(1).replace(",", ""), dim))
     # A size list shares its last unit: "3.94 by 4.23 by 15.6 cm".
-    dims = [f[3] for f in found]
+    dims = [f[4] for f in found]
     for i in range(len(found) - 2, -1, -1):
         between = description[found[i][1]:found[i + 1][0]]
         if dims[i] is None and dims[i + 1] == "length" and _LIST_JOIN_RE.match(between + " "):
             dims[i] = "length"
-    ends = [m.end() for m in _TEXT_NUMBER_RE.finditer(description or "")]  # number and unit
     out = []
-    for i, ((start, _, text, _), dim) in enumerate(zip(found, dims, strict=True)):
+    for i, ((start, _, end, text, _), dim) in enumerate(zip(found, dims, strict=True)):
         if dim == "accel":
-            before = description[(ends[i - 1] if i else 0):start]
-            after = description[ends[i]:(found[i + 1][0] if i + 1 < len(found) else len(description))]
+            before = description[(found[i - 1][2] if i else 0):start]
+            after = description[end:(found[i + 1][0] if i + 1 < len(found) else len(description))]
             dim = accel_direction(before, after, after_number=i > 0) or dim
         try:
             out.append(TextNumber(text, float(text), dim))
@@ -152,11 +156,11 @@ def accel_direction(before: str, after: str, after_number: bool = False) -> str 
     "accel_side", or None when no direction word says. The word right after the number (and
     its unit; "of" skipped) decides first: "1.2 upward", "3.4 of horizontal acceleration".
     Else the nearest direction word before it, back to the previous number or the start of the
-    sentence: "lifted at up to 2", "then moves sideways at 3", "yanks it up at 3". With
+    sentence: "lifted at up to 2", "then moves sideways at 3". With
     `after_number` (`before` starts right after another number), that number's own word after
     it ("1 m/s² up and 2 m/s² across") is not read for this one."""
     words = _next_words(after)
-    if words and words[0] in _UP_WORDS | {"up"}:
+    if words and (words[0] in _UP_WORDS or (words[0] == "up" and words[1:2] != ["to"])):
         return "accel_up"
     if words and words[0] in _SIDE_WORDS:
         return "accel_side"
@@ -168,7 +172,7 @@ def accel_direction(before: str, after: str, after_number: bool = False) -> str 
         word = before_words[i]
         if word in ";.!?":
             break
-        if word in _UP_WORDS or (word == "up" and before_words[i + 1:i + 2] != ["to"]):
+        if word in _UP_WORDS:
             return "accel_up"
         if word in _SIDE_WORDS:
             return "accel_side"
@@ -292,12 +296,24 @@ class Typer:
         """`shape_allows`, and the piece writes something of the formula (not only spaces or an
         opening `[`): what a replacement token must do, so the grammar never pads a line."""
         line = text.rsplit("\n", 1)[-1]
+        head = _HEAD_RE.match(line + piece)
+        if head is not None and _is_na_start((line + piece)[head.end():]):
+            return False  # the grammar never writes a check off as n/a: only the model may
         return bool(piece.strip()) and self.shape_allows(text, piece) and (
             "\n" in piece or shape(line + piece) != shape(line))
+
+    @functools.cached_property
+    def directional(self) -> bool:
+        """The text tags one acceleration up and another sideways: only then do the direction
+        tags narrow a slot (a lone tagged acceleration may be the only one the text gives)."""
+        tags = {n.dim for n in self.numbers}
+        return {"accel_up", "accel_side"} <= tags
 
     def strings_for(self, dims: frozenset[str | None]) -> frozenset[str] | None:
         if None in dims or not dims:
             return None
+        if not self.directional:
+            dims = frozenset("accel" if d in ("accel_up", "accel_side") else d for d in dims)
         accepted = set().union(*(ACCEPTS.get(d, {d}) for d in dims if d is not None))
         allowed = {n.text for n in self.numbers
                    if n.dim in accepted or (n.dim is None and "ratio" in accepted)}
@@ -407,9 +423,10 @@ def shape_ok(line: str, complete: bool = False) -> bool | None:
     if pattern is None:
         return None
     formula = line[head.end():]
-    written = formula.strip()
-    if written and NA_TEXT.startswith(written):  # "grasp crushing: n/a": the check does not apply
-        return written == NA_TEXT or not complete
+    if _is_na_start(formula):  # "grasp crushing: n/a": an optional check that does not apply
+        if (PHASES[head.group(1)], head.group(2)) not in NA_OPTIONAL:
+            return False  # a check that always applies is never n/a
+        return formula.strip() == NA_TEXT or not complete
     cut = _value_sign(formula)
     if not _units_ok(formula if cut is None else formula[:cut]):
         return False
@@ -421,6 +438,12 @@ def shape_ok(line: str, complete: bool = False) -> bool | None:
     if partial.endswith(".") and not partial[-2:-1].isdigit():
         partial += "0"  # ".3" on its way
     return pattern.fullmatch(shape(partial), partial=True) is not None
+
+
+def _is_na_start(formula: str) -> bool:
+    """The formula part of a line is (the start of) `n/a`."""
+    written = formula.strip()
+    return bool(written) and NA_TEXT.startswith(written)
 
 
 def _number_part(piece: str) -> str:

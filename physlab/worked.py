@@ -62,7 +62,7 @@ VERDICT_FAIL, VERDICT_OK = "FAILS", "ok"
 COMPARE_WORD = "largest"  # the "mode" of a comparison line: "transport largest: max(...) = sloshing"
 REASONING_ERRORS = ("wrong_check_set", "wrong_number", "wrong_formula", "wrong_verdict",
                     "wrong_mode_order", "unparsable_line")
-MAX_LINES = 18  # a scenario has at most ~9 checks (+ up to 7 `n/a` lines); more is a runaway
+MAX_LINES = 18  # generation's cap: at most ~9 checks + up to 7 `n/a` lines; more is a runaway
 NA_TEXT = "n/a"  # an optional check that does not apply: "grasp crushing: n/a" (`na_lines`)
 # With `na_lines`, every phase the lines reach writes each of its optional checks at a fixed
 # place: the check's own line where it applies, `n/a` where it does not. "*" stands for the
@@ -85,6 +85,8 @@ _LINE_START_RE = re.compile(r"^\s*(?:grasp|lift|transport|place)\b")
 COMPARE_RE = re.compile(
     rf"^\s*(?P<phase>grasp|lift|transport|place)\s+{COMPARE_WORD}\s*:\s*(?P<formula>.*?)\s*="
     r"(?:\s*(?P<result>[a-z_]+))?\s*$")
+# The (phase, mode) pairs that may be written `n/a` (place dropping always applies)
+NA_OPTIONAL = frozenset((p, m) for p, modes in NA_SLOTS.items() for m in modes if m != "*") - {(4, "dropping")}
 NA_RE = re.compile(rf"^\s*(?P<phase>grasp|lift|transport|place)\s+(?P<mode>[a-z_]+)\s*:\s*{re.escape(NA_TEXT)}\s*$")
 
 
@@ -394,7 +396,7 @@ def with_na_lines(lines: Iterable[WorkedLine], every: Iterable[WorkedLine]) -> t
     lines = list(lines)
     applies = {(line.phase, line.mode) for line in every}
     out: list[WorkedLine | NaLine] = []
-    for phase in range(1, max(line.phase for line in lines) + 1):
+    for phase in range(1, max((line.phase for line in lines), default=0) + 1):
         explicit = set(NA_SLOTS[phase]) - {"*"}
         own = [line for line in lines if line.phase == phase]
         stopped = False
@@ -509,8 +511,11 @@ def read_lines(text: str) -> list[StudentLine]:
             continue
         if re.match(r"^(yes|no)\b|^failure[ _-]*mode|^reasoning", stripped, re.IGNORECASE):
             break
-        if NA_RE.match(stripped):
-            continue  # an optional check written as not applying: not a derivation line
+        # An optional check written as not applying is not a derivation line; n/a for a check
+        # that always applies falls through and is read as an unparsable line.
+        na = NA_RE.match(stripped)
+        if na and (WORD_PHASES[na.group("phase")], na.group("mode")) in NA_OPTIONAL:
+            continue
         compared = COMPARE_RE.match(stripped)
         if compared:
             out.append(StudentLine(stripped, WORD_PHASES[compared.group("phase")], COMPARE_WORD,

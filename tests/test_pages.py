@@ -404,6 +404,16 @@ def test_train_page_worked_recipe_builds_its_curriculum_and_launches_its_config(
     meta = json.loads((data / "mini" / "curriculum-worked.jsonl.meta.json").read_text())
     assert meta["format"] == "worked" and meta["na_lines"] is True and meta["compare"] is True
     assert not any(b.label == "Build worked curriculum for mini" for b in at.button)
+    assert not at.warning  # built by the recipe: nothing differs
+    assert launch.curriculum_command("mini", "worked") == (
+        "physlab curriculum build --preset mini --format worked --rare-target 250 --max-variants 6 "
+        "--balance-by formula --set-down 0.1 --tilt 1 --stop 0.6 --decide-target 40 --compare --na-lines")
+    sidecar = data / "mini" / "curriculum-worked.jsonl.meta.json"
+    sidecar.write_text(json.dumps({**meta, "na_lines": False}))
+    at.run()
+    assert any("na_lines: False, the recipe says True" in w.value for w in at.warning), [w.value for w in at.warning]
+    sidecar.write_text(json.dumps(meta))
+    at.run()
 
     config = launch.training_config(launch.recipe_form("worked", "mini"))
     assert config.curriculum == str(data / "mini" / "curriculum-worked.jsonl")

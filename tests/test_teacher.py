@@ -237,6 +237,8 @@ def test_cli_worked_augmentation_flags_reach_the_sidecar(tiny_data: Path, capsys
     assert meta["stop"] == 0.5 and meta["decide_target"] == 3 and meta["compare"] is True and meta["na_lines"] is True
     assert meta["rebuild"].endswith("--format worked --stop 0.5 --decide-target 3 --compare --na-lines")
     rows = [json.loads(line) for line in (tiny_data / "tiny" / "curriculum-worked.jsonl").read_text().splitlines()]
+    assert all(r["completion"].startswith("grasp collision: ") for r in rows)  # --na-lines: a fixed first line
+    assert any(": n/a\n" in r["completion"] for r in rows)
     failing_transport = [r for r in rows if "transport" in r["completion"] and " FAILS\nYES" in r["completion"]]
     assert not failing_transport  # --compare: a failing transport phase ends with its comparison
     capsys.readouterr()

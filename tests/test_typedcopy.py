@@ -46,12 +46,31 @@ def test_numbers_are_read_with_their_units_dimensions() -> None:
     ("a 350 g mug, 8 cm across, hoisted at 2 m/s² then carried at 0.5 m/s²", "2", "0.5"),
     ("accelerates 2 m/s² up and 3 m/s² sideways", "2", "3"),
     ("accelerations 2 m/s² up and 3 m/s² across", "2", "3"),
-    ("The robot yanks it up at 3 m/s² and then moves it at 1 m/s².", "3", "1"),
+    ("The arm picks it up and lifts at 3 m/s², then moves it at 1 m/s².", "3", "1"),
     ("The conveyor moves with up to 1.2 m/s² of horizontal acceleration.", None, "1.2"),
 ])
 def test_an_accelerations_direction_word_says_which_slot_takes_it(text: str, up: str | None, side: str) -> None:
     dims = {n.text: n.dim for n in typedcopy.text_numbers(text) if n.dim and n.dim.startswith("accel")}
     assert dims == ({up: "accel_up"} if up else {}) | {side: "accel_side"}
+
+
+@pytest.mark.parametrize("text", [
+    "The water rises at the wall when the tray accelerates at 3 m/s², and it brakes at 5 m/s².",
+    "It picks it up and accelerates at 1.5 m/s² toward the shelf.",
+    "It accelerates at 3 m/s² up to a top speed of 0.5 m/s.",
+])
+def test_words_that_say_no_direction_leave_an_acceleration_untagged(text: str) -> None:
+    assert all(n.dim == "accel" for n in typedcopy.text_numbers(text) if n.dim and n.dim.startswith("accel"))
+
+
+def test_direction_tags_narrow_a_slot_only_where_the_text_tags_both() -> None:
+    """"Lifting and moving accelerations are 2 and 3": one tag (2 read as sideways, from
+    "moving") and one number untagged; the lift line keeps both, as without the tags."""
+    typer = typedcopy.Typer.for_description("A 1 kg box. Lifting and moving accelerations are 2 m/s² and 3 m/s².")
+    assert not typer.directional
+    assert {"2", "3"} <= typer.allowed("lift slipping: 1[kg]*(g+").allowed
+    both = typedcopy.Typer.for_description("A 1 kg box, lifted at 2 m/s² and moved sideways at 3 m/s².")
+    assert both.directional and both.allowed("lift slipping: 1[kg]*(g+").allowed == {"2", "0"}
 
 
 def test_direction_words_never_contradict_the_generated_descriptions() -> None:

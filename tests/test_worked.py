@@ -788,6 +788,15 @@ def test_grammar_lets_a_student_write_na_and_nothing_like_it() -> None:
     assert shape_ok("transport sloshing: n/a", complete=True) is True
     assert shape_ok("transport sloshing: n/", complete=True) is False
     assert shape_ok("transport sloshing: n/b") is False
+    # a check that always applies is never n/a, and the grammar never steers a line into n/a
+    for line in ("place dropping: n", "lift slipping: n/a", "transport slipping: n/a", "lift dropping: n/"):
+        assert shape_ok(line) is False, line
+    from physlab.typedcopy import Typer
+
+    typer = Typer.for_description("A 300 g cup, grip 20 N, crushed above 10 N.", grammar=True)
+    assert typer.shape_allows("grasp crushing:", " n") and not typer.shape_moves_on("grasp crushing:", " n")
+    text = "grasp crushing: n/a\nlift slipping: n/a\nNO\nFAILURE_MODE: none"
+    assert [line.text for line in worked.read_lines(text)] == ["lift slipping: n/a"]  # read as unparsable
 
 
 def test_generation_writes_na_lines_through_and_fills_the_values_after(standard) -> None:

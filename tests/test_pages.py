@@ -402,16 +402,16 @@ def test_train_page_worked_recipe_builds_its_curriculum_and_launches_its_config(
     next(b for b in at.button if b.label == "Build worked curriculum for mini").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     meta = json.loads((data / "mini" / "curriculum-worked.jsonl.meta.json").read_text())
-    assert meta["format"] == "worked" and meta["na_lines"] is True and meta["compare"] is True
+    assert meta["format"] == "worked" and meta["na_lines"] is False and meta["compare"] is True
     assert not any(b.label == "Build worked curriculum for mini" for b in at.button)
     assert not at.warning  # built by the recipe: nothing differs
     assert launch.curriculum_command("mini", "worked") == (
         "physlab curriculum build --preset mini --format worked --rare-target 250 --max-variants 6 "
-        "--balance-by formula --set-down 0.1 --tilt 1 --stop 0.6 --decide-target 40 --compare --na-lines")
+        "--balance-by formula --set-down 0.1 --tilt 1 --stop 0.6 --decide-target 40 --compare")
     sidecar = data / "mini" / "curriculum-worked.jsonl.meta.json"
-    sidecar.write_text(json.dumps({**meta, "na_lines": False}))
+    sidecar.write_text(json.dumps({**meta, "compare": False}))
     at.run()
-    assert any("na_lines: False, the recipe says True" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert any("compare: False, the recipe says True" in w.value for w in at.warning), [w.value for w in at.warning]
     sidecar.write_text(json.dumps(meta))
     at.run()
 

@@ -377,16 +377,17 @@ def curriculum_differences(preset: str, recipe: str = "answer") -> list[str]:
     """How the recipe's curriculum on disk was built differently from the recipe ("compare:
     False, the recipe says True"), read from its sidecar; [] when it matches, is missing, or
     the recipe sets no flags."""
-    import json
+    from physlab.fileio import read_meta
 
     build = recipe_of(recipe).build
-    meta_path = data_dir() / preset / (recipe_of(recipe).curriculum + ".meta.json")
-    if not build or not meta_path.exists():
+    if not build:
         return []
     try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
+        meta = read_meta(data_dir() / preset / recipe_of(recipe).curriculum)
+    except ValueError:
         return ["its sidecar cannot be read"]
+    if meta is None:
+        return []
     out = []
     for key, want in build.items():
         got = meta.get("format" if key == "answer_format" else key, False if isinstance(want, bool) else None)

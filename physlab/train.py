@@ -53,7 +53,8 @@ PAD_MULTIPLE_DEFAULT = 32  # tokens; see TrainConfig.pad_multiple and BENCHMARKS
 # Upper bounds: far above any sensible run, low enough that a typo fails here, not after a model load.
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
-          "seed": 2**32 - 1, "torch_threads": 1024, "pad_multiple": 4096, "lora_layers": 1024}
+          "seed": 2**32 - 1, "torch_threads": 1024, "pad_multiple": 4096, "lora_layers": 1024,
+          "decision_weight": 100.0}
 
 
 def slug(text: str, fallback: str = "model") -> str:
@@ -96,6 +97,7 @@ class TrainConfig(BaseModel):
     answer_format: str | None = Field(None, description="Target format, read from the curriculum: 'answer' (YES/NO, mode, reasoning) or 'worked' (formula lines a calculator evaluates, then the answer); the student answers in it.")
     pad_multiple: int = Field(PAD_MULTIPLE_DEFAULT, description="Round each batch's width (and the positions given logits) up to a multiple of this many tokens, so a run sees a few dozen matmul shapes instead of hundreds: on a CPU every new shape costs oneDNN a kernel build and memory (BENCHMARKS.md, Training speed). 1 pads to the longest row only.")
     answer_logits: bool = Field(True, description="Project only the positions whose next token is scored (answer tokens) onto the vocabulary, in chunks, instead of every position from the batch's shortest prompt on; the same loss (llama/qwen/mistral-type heads; others and several processes use the model's own loss).")
+    decision_weight: float = Field(1.0, description="Loss weight of the target's decision tokens (each line's 'phase mode:' head, which picks the next check, and the YES/NO and FAILURE_MODE lines) against 1 for every other scored token; 1 is the plain loss. The worked student's misses are checks left out, not miswritten, and those choices are ~10% of its target tokens (BENCHMARKS.md, worked try 13).")
     torch_threads: int | None = Field(None, description="CPU threads torch may use; default torch's own choice (all cores). Lower it when other work shares the CPU.")
 
     # ---- field checks: each message names the field and what is allowed
@@ -165,6 +167,13 @@ class TrainConfig(BaseModel):
         top = LIMITS[info.field_name]
         if not (math.isfinite(v) and 0 < v <= top):
             raise ValueError(f"must be a finite number in (0, {top:g}] (got {v})")
+        return v
+
+    @field_validator("decision_weight")
+    @classmethod
+    def _decision_weight(cls, v: float) -> float:
+        if not (math.isfinite(v) and 0 < v <= LIMITS["decision_weight"]):
+            raise ValueError(f"must be a finite number in (0, {LIMITS['decision_weight']:g}]; 1 is the plain loss (got {v})")
         return v
 
     @field_validator("max_minutes")
@@ -335,36 +344,66 @@ def check_config(config: TrainConfig, resume: bool = False) -> None:
 # --------------------------------------------------------------------------- tokenization
 
 
+# The decision tokens of a target (TrainConfig.decision_weight): the head of each check line
+# ("transport sloshing:", "transport largest:"), which chooses the next check, and the answer
+# lines, which give the verdict. Everything else is copying or formula text.
+DECISION_RE = re.compile(r"^(?:(?:grasp|lift|transport|place) [a-z_]+:|YES\b|NO\b|FAILURE_MODE:[^\n]*)", re.MULTILINE)
+
+
+def decision_spans(completion: str) -> list[tuple[int, int]]:
+    """Character spans [start, end) of the completion's decision tokens (DECISION_RE)."""
+    return [m.span() for m in DECISION_RE.finditer(completion)]
+
+
+def _token_weights(offsets: list[tuple[int, int]], base: int, spans: list[tuple[int, int]],
+                   weight: float) -> list[float]:
+    """weight for each token whose characters (offsets, shifted by base) overlap a span, else 1."""
+    out = []
+    for start, end in offsets:
+        start, end = start + base, end + base
+        out.append(weight if any(start < b and a < end for a, b in spans) else 1.0)
+    return out
+
+
 def tokenize_example(tokenizer: Any, prompt: str, completion: str, max_length: int,
-                     segments: list | None = None) -> dict[str, list[int]] | None:
+                     segments: list | None = None, decision_weight: float = 1.0) -> dict[str, list] | None:
     """input_ids and labels for one example: labels -100 on the prompt (no loss there).
 
     The prompt goes through models.encode_prompt, exactly the ids evaluation feeds the model;
     the completion ends with EOS so the student learns to stop. None when the prompt leaves no
-    room for a single completion token within max_length.
+    room for a single completion token within max_length. With decision_weight != 1 the example
+    also carries "weights", one per token (0 on the prompt): decision_weight on the tokens of
+    decision_spans, 1 on the rest.
     """
     from physlab.models import encode_prompt
 
     prompt_ids = encode_prompt(tokenizer, prompt)
-    if segments:
-        # The worked format (physlab.worked): [text, trained] pieces, each tokenized on its own,
-        # exactly as tool-paused generation sees them; the values the calculator inserts get
-        # no loss, so the student never learns to guess a number.
-        completion_ids, completion_labels = [], []
-        for text, trained in segments:
-            ids = list(tokenizer(text, add_special_tokens=False).input_ids)
-            completion_ids += ids
-            completion_labels += ids if trained else [-100] * len(ids)
-        completion_ids.append(tokenizer.eos_token_id)
-        completion_labels.append(tokenizer.eos_token_id)
-    else:
-        completion_ids = list(tokenizer(completion, add_special_tokens=False).input_ids) + [tokenizer.eos_token_id]
-        completion_labels = completion_ids
+    pieces = [(text, bool(trained)) for text, trained in segments] if segments else [(completion, True)]
+    weighted = decision_weight != 1
+    spans = decision_spans("".join(text for text, _ in pieces)) if weighted else []
+    # The worked format (physlab.worked): [text, trained] pieces, each tokenized on its own,
+    # exactly as tool-paused generation sees them; the values the calculator inserts get
+    # no loss, so the student never learns to guess a number.
+    completion_ids, completion_labels, weights, base = [], [], [], 0
+    for text, trained in pieces:
+        encoded = tokenizer(text, add_special_tokens=False, **({"return_offsets_mapping": True} if weighted else {}))
+        ids = list(encoded.input_ids)
+        completion_ids += ids
+        completion_labels += ids if trained else [-100] * len(ids)
+        if weighted:
+            weights += _token_weights(encoded.offset_mapping, base, spans, decision_weight)
+        base += len(text)
+    completion_ids.append(tokenizer.eos_token_id)
+    completion_labels.append(tokenizer.eos_token_id)
+    weights.append(1.0)
     room = max_length - len(prompt_ids)
     if room < 1:
         return None
-    return {"input_ids": prompt_ids + completion_ids[:room],
-            "labels": [-100] * len(prompt_ids) + completion_labels[:room]}
+    example: dict[str, list] = {"input_ids": prompt_ids + completion_ids[:room],
+                                "labels": [-100] * len(prompt_ids) + completion_labels[:room]}
+    if weighted:
+        example["weights"] = [0.0] * len(prompt_ids) + weights[:room]
+    return example
 
 
 def shared_prefix_length(examples: list[dict[str, list[int]]]) -> int:
@@ -409,23 +448,27 @@ class CompletionCollator:
         p = self.prefix_len
         width = max(len(f["input_ids"]) for f in features) - p
         width = -(-width // self.pad_multiple) * self.pad_multiple
-        ids, mask, labels = [], [], []
+        ids, mask, labels, weights = [], [], [], []
+        weighted = "weights" in features[0]
         for f in features:
             own = list(f["input_ids"][p:])
             pad = width - len(own)
             ids.append(own + [self.pad_token_id] * pad)
             mask.append([1] * (p + len(own)) + [0] * pad)
             labels.append(list(f["labels"][p:]) + [-100] * pad)
+            if weighted:
+                weights.append(list(f["weights"][p:]) + [0.0] * pad)
         batch: dict[str, Any] = {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask)}
+        keep = width
         if self.trim_logits:
             # The logit at position p predicts token p+1: keep from one before the first answer token.
             first_answer = min(_first_label(row) for row in labels)
             keep = width - max(first_answer - 1, 0)
             keep = min(width, -(-keep // self.pad_multiple) * self.pad_multiple)  # few lm_head shapes too
             batch["logits_to_keep"] = keep
-            batch["labels"] = torch.tensor([row[width - keep:] for row in labels])
-        else:
-            batch["labels"] = torch.tensor(labels)
+        batch["labels"] = torch.tensor([row[width - keep:] for row in labels])
+        if weighted:  # aligned with labels: weights[i, j] scales the loss of predicting labels[i, j]
+            batch["loss_weights"] = torch.tensor([row[width - keep:] for row in weights])
         return batch
 
 
@@ -462,7 +505,7 @@ def supports_answer_position_loss(model: Any) -> bool:
 
 
 def answer_position_loss(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None,
-                         chunk_rows: int = LOSS_CHUNK_ROWS) -> Any:
+                         chunk_rows: int = LOSS_CHUNK_ROWS, weights: Any = None) -> Any:
     """The causal-LM loss with the vocabulary projection run only where a label is scored.
 
     The model's own loss projects every kept position (from the batch's shortest prompt on,
@@ -470,7 +513,8 @@ def answer_position_loss(model: Any, inputs: dict[str, Any], num_items_in_batch:
     decoder, picks the positions whose next token is an answer token, and projects those alone,
     a chunk at a time. The same value as the model's loss (tests check loss and gradients): a sum
     over answer tokens divided by num_items_in_batch (the Trainer's count over the accumulated
-    batch), else their mean.
+    batch), else their mean. weights (the collator's loss_weights, shaped like labels) scale each
+    token's term; the divisor stays the token count, so weight 1 everywhere is the plain loss.
     """
     import torch
 
@@ -483,13 +527,42 @@ def answer_position_loss(model: Any, inputs: dict[str, Any], num_items_in_batch:
     targets = labels[:, 1:]
     scored = targets != -100
     picked, wanted = hidden[:, :-1][scored], targets[scored]
+    scale = weights[:, 1:][scored].float() if weights is not None else None
     total = hidden.new_zeros((), dtype=torch.float32)
     for start in range(0, picked.shape[0], chunk_rows):
         logits = head(picked[start:start + chunk_rows]).float()
-        total = total + torch.nn.functional.cross_entropy(logits, wanted[start:start + chunk_rows], reduction="sum")
+        nll = torch.nn.functional.cross_entropy(logits, wanted[start:start + chunk_rows], reduction="none")
+        if scale is not None:
+            nll = nll * scale[start:start + chunk_rows]
+        total = total + nll.sum()
+    return _per_token(total, scored, num_items_in_batch)
+
+
+def _per_token(total: Any, scored: Any, num_items_in_batch: Any) -> Any:
+    """A summed token loss divided as the Trainer expects: by num_items_in_batch (its count over
+    the accumulated batch) when given, else by this batch's scored tokens."""
+    import torch
+
     if num_items_in_batch is not None:
         return total / torch.as_tensor(num_items_in_batch, device=total.device)
     return total / scored.sum().clamp(min=1)
+
+
+def weighted_token_loss(model: Any, inputs: dict[str, Any], weights: Any, num_items_in_batch: Any = None) -> Any:
+    """The model's causal-LM loss with each scored token's term scaled by weights (shaped like
+    labels, as CompletionCollator gives them): the full projection over the kept positions, as
+    the model's own loss does, then a weighted sum divided by the token count (_per_token)."""
+    import torch
+
+    labels = inputs["labels"]
+    body = {k: v for k, v in inputs.items() if k not in ("labels", "num_items_in_batch")}
+    logits = model(**body).logits[:, -labels.shape[1]:]
+    targets = labels[:, 1:]
+    scored = targets != -100
+    nll = torch.nn.functional.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]),
+                                            targets.reshape(-1), ignore_index=-100, reduction="none")
+    total = (nll * weights[:, 1:].reshape(-1).float()).sum()
+    return _per_token(total, scored, num_items_in_batch)
 
 
 def _first_label(labels: list[int]) -> int:
@@ -771,7 +844,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
     examples, skipped, truncated = [], 0, 0
     for row in rows:
         example = tokenize_example(tokenizer, row["prompt"], row["completion"], config.max_length,
-                                   segments=row.get("segments"))
+                                   segments=row.get("segments"), decision_weight=config.decision_weight)
         if example is None:
             skipped += 1
             continue
@@ -819,6 +892,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
         label_names=["labels"],
         report_to="none",
         disable_tqdm=not (progress and is_main),
+        remove_unused_columns=False,  # the examples hold only what the collator reads ("weights" included)
         dataloader_num_workers=0,  # tokenized lists in memory: workers would only add start-up time
     )
 
@@ -850,10 +924,14 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, resume: bool, is_
 
     class PhyslabTrainer(Trainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            inputs = dict(inputs)
+            weights = inputs.pop("loss_weights", None)  # only with --decision-weight != 1
             if prefix_ids:
                 inputs = with_shared_prefix(model, inputs, prefix_ids)
             if answer_loss and not return_outputs:
-                return answer_position_loss(model, inputs, num_items_in_batch)
+                return answer_position_loss(model, inputs, num_items_in_batch, weights=weights)
+            if weights is not None and not return_outputs:
+                return weighted_token_loss(model, inputs, weights, num_items_in_batch)
             return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                         num_items_in_batch=num_items_in_batch)
 

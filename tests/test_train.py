@@ -82,7 +82,7 @@ def test_rank_zero_is_rejected_naming_the_field() -> None:
 @pytest.mark.parametrize("field, value", [("lora_dropout", 1.5), ("learning_rate", 0), ("epochs", -1),
                                           ("max_steps", 0), ("batch_size", 0), ("device", "tpu"),
                                           ("preset", "../etc"), ("target_modules", "all-linear,q_proj"),
-                                          ("precision", "fp8")])
+                                          ("precision", "fp8"), ("decision_weight", 0), ("decision_weight", float("nan"))])
 def test_bad_values_name_their_field(field: str, value) -> None:
     with pytest.raises(ValueError, match=field):
         TrainConfig.from_dict({"preset": "seed", field: value})
@@ -312,6 +312,80 @@ def test_the_answer_position_loss_equals_the_models_own_loss_and_gradients() -> 
             for name, grad in want_grads.items():
                 torch.testing.assert_close(got_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)
     assert not training.supports_answer_position_loss(torch.nn.Linear(2, 2))
+
+
+class OffsetCharTokenizer(CharTokenizer):
+    """CharTokenizer that also reports each token's characters, as a fast tokenizer does."""
+
+    def __call__(self, text: str, add_special_tokens: bool = True, return_offsets_mapping: bool = False):
+        encoded = super().__call__(text, add_special_tokens)
+        if return_offsets_mapping:
+            encoded.offset_mapping = [(i, i + 1) for i in range(len(text))]
+        return encoded
+
+
+def test_decision_weight_scales_the_check_heads_and_the_answer_lines_only() -> None:
+    segments = [["grasp slipping: 2*9.81 =", True], [" 0.5", False],
+                [" ok\ntransport sloshing: slosh(a=2) =", True], [" 1.3", False],
+                [" FAILS\nYES\nFAILURE_MODE: sloshing", True]]
+    completion = "".join(text for text, _ in segments)
+    tok = OffsetCharTokenizer()
+    plain = tokenize_example(tok, "Q?", completion, max_length=400, segments=segments)
+    assert "weights" not in plain  # weight 1 keeps the plain examples (and loss) exactly
+    example = tokenize_example(tok, "Q?", completion, max_length=400, segments=segments, decision_weight=4.0)
+    assert example["input_ids"] == plain["input_ids"] and example["labels"] == plain["labels"]
+    weights = example["weights"]
+    assert len(weights) == len(example["input_ids"]) and weights[:4] == [0.0] * 4  # no loss on the prompt
+    heavy = "".join(chr(t) for t, w in zip(example["input_ids"], weights, strict=True) if w == 4.0)
+    assert heavy == "grasp slipping:" + "transport sloshing:" + "YES" + "FAILURE_MODE: sloshing"
+    assert set(weights[4:]) == {1.0, 4.0}
+    assert training.decision_spans("NO\nFAILURE_MODE: none") == [(0, 2), (3, 21)]
+    # "NOTE" or a formula's "max(" never counts; only whole answer words and line heads
+    assert training.decision_spans("NOTE: x\nlift largest: max(a=1) = a") == [(8, 21)]
+
+
+def test_collator_carries_the_weights_aligned_with_the_labels() -> None:
+    features = [{"input_ids": [5, 6, 7, 8], "labels": [-100, -100, 7, 8], "weights": [0.0, 0.0, 3.0, 1.0]},
+                {"input_ids": [5, 6, 9], "labels": [-100, 9, 2], "weights": [0.0, 1.0, 3.0]}]
+    batch = CompletionCollator(pad_token_id=0, trim_logits=True, pad_multiple=1)(features)
+    assert batch["loss_weights"].shape == batch["labels"].shape
+    for labels, weights in zip(batch["labels"].tolist(), batch["loss_weights"].tolist(), strict=True):
+        assert [w for t, w in zip(labels, weights, strict=True) if t != -100] in ([3.0, 1.0], [1.0, 3.0])
+        assert not any(w for t, w in zip(labels, weights, strict=True) if t == -100)  # prompt and padding: no weight
+
+
+def test_the_weighted_loss_is_the_plain_loss_at_weight_one_and_scales_the_chosen_tokens() -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    base = LlamaForCausalLM(LlamaConfig(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                        num_attention_heads=4, num_key_value_heads=2))
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules="all-linear"))
+    features = [{"input_ids": [3, 4, 50, 51, 8, 9, 10], "labels": [-100] * 4 + [8, 9, 10]},
+                {"input_ids": [3, 4, 60, 16, 17, 18], "labels": [-100] * 3 + [16, 17, 18]}]
+    ones = [dict(f, weights=[0.0 if t == -100 else 1.0 for t in f["labels"]]) for f in features]
+    heavy = [dict(f, weights=[0.0 if t == -100 else (5.0 if t in (8, 17) else 1.0) for t in f["labels"]])
+             for f in features]
+    plain = CompletionCollator(0, trim_logits=True)(features)
+    with torch.no_grad():
+        want = model(**plain).loss
+        for make in (lambda b, w: training.weighted_token_loss(model, b, w),
+                     lambda b, w: training.answer_position_loss(model, b, weights=w)):
+            batch = CompletionCollator(0, trim_logits=True)(ones)
+            torch.testing.assert_close(make(batch, batch.pop("loss_weights")), want)
+            batch = CompletionCollator(0, trim_logits=True)(heavy)
+            weights = batch.pop("loss_weights")
+            # by hand: per-token NLL over the 6 answer tokens, tokens 8 and 17 counted 5 times
+            logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits.float()
+            targets = batch["labels"][:, 1:]
+            nll = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, 100), targets.reshape(-1),
+                                                    ignore_index=-100, reduction="none").reshape(targets.shape)
+            scale = torch.where(targets == 8, 5.0, torch.where(targets == 17, 5.0, 1.0))
+            by_hand = (nll * scale * (targets != -100)).sum() / 6
+            torch.testing.assert_close(make(batch, weights), by_hand)
+            assert make(batch, weights) > want
 
 
 # ---------------------------------------------------------------------------- real training (slow)

@@ -293,16 +293,19 @@ def training_config(form: TrainForm) -> Any:
 
     A bad field raises ValueError naming it (pydantic's ValidationError is a ValueError).
     """
-    from physlab.train import TrainConfig
+    from physlab.train import LIMITS, TrainConfig
 
     recipe = recipe_of(form.recipe)
     if not form.base_model.strip():
         raise ValueError("base_model: give a model: embedded (ships with physlab), a Hugging Face id or a local folder")
     if not form.modules():
         raise ValueError("target_modules: give at least one module name, e.g. q_proj,v_proj")
-    for name, value in (("lora_layers", form.lora_layers), ("max_minutes", form.max_minutes)):
-        if value < 0:
-            raise ValueError(f"{name}: 0 (off) or more (got {value:g})")
+    # The form's 0 means "off" (every block, no budget), where TrainConfig says unset: check here
+    # so the message speaks the form's language.
+    for name, value, top in (("lora_layers", form.lora_layers, LIMITS["lora_layers"]),
+                             ("max_minutes", form.max_minutes, 7 * 24 * 60)):
+        if not 0 <= value <= top:
+            raise ValueError(f"{name}: 0 (off) to {top} (got {value:g})")
     curriculum = str(data_dir() / form.preset / recipe.curriculum) if form.recipe != "answer" else None
     try:
         return TrainConfig(preset=form.preset, base_model=form.base_model, epochs=form.epochs, lora_r=form.lora_r,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -420,6 +421,11 @@ def test_train_page_worked_recipe_builds_its_curriculum_and_launches_its_config(
     assert (config.lora_layers, config.max_length, config.answer_logits) == (22, 768, False)
     with pytest.raises(ValueError, match="recipe: one of answer, worked"):
         launch.recipe_form("pure", "mini")
+    form = launch.recipe_form("worked", "mini")
+    for bad, message in ((replace(form, lora_layers=2000), r"lora_layers: 0 \(off\) to 1024 \(got 2000\)"),
+                         (replace(form, max_minutes=-1.0), r"max_minutes: 0 \(off\) to 10080 \(got -1\)")):
+        with pytest.raises(ValueError, match=message):
+            launch.training_config(bad)
     twin = results / "jobs" / "20250101-000000-train-abc123"
     twin.mkdir(parents=True)
     (twin / "status.json").write_text(json.dumps({"job_id": twin.name, "kind": "train", "state": "running",

@@ -431,6 +431,20 @@ def test_lora_layers_adapts_only_the_last_blocks(workspace: Path, warm_model: fl
     assert {n.split(".layers.")[1].split(".")[0] for n, _ in adapted.named_parameters() if "lora_A" in n} == {"28", "29"}
 
 
+def test_decision_weight_reaches_the_trainers_loss(workspace: Path, warm_model: float) -> None:
+    """One real step, same seed and batch, with and without --decision-weight: the weighted run's
+    first loss is higher (YES/NO and FAILURE_MODE tokens count 4 times, the divisor is the same),
+    so the weights survive the Trainer's column handling and reach the loss."""
+    losses = {}
+    for weight in (1.0, 4.0):
+        config = tiny_config(workspace, run_id=f"weight-{weight:g}", max_steps=1, save_checkpoints=False,
+                             decision_weight=weight)
+        run_dir = training.train(config, progress=False)
+        losses[weight] = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[0])["loss"]
+        assert json.loads((run_dir / "config.json").read_text())["decision_weight"] == weight
+    assert losses[4.0] > losses[1.0] * 1.05, losses
+
+
 def test_lora_layers_beyond_the_model_is_rejected_before_loading(workspace: Path, no_model_load) -> None:
     with pytest.raises(ValueError, match=r"lora_layers: 31 is more than .* 30 transformer blocks"):
         training.train(tiny_config(workspace, lora_layers=31))

@@ -418,7 +418,7 @@ def test_train_page_worked_recipe_builds_its_curriculum_and_launches_its_config(
 
     config = launch.training_config(launch.recipe_form("worked", "mini"))
     assert config.curriculum == str(data / "mini" / "curriculum-worked.jsonl")
-    assert (config.lora_layers, config.max_length, config.answer_logits) == (22, 768, False)
+    assert (config.lora_layers, config.max_length, config.answer_logits, config.decision_weight) == (22, 768, False, 4.0)
     with pytest.raises(ValueError, match="recipe: one of answer, worked"):
         launch.recipe_form("pure", "mini")
     form = launch.recipe_form("worked", "mini")

@@ -115,6 +115,9 @@ with tab_diff:
             else:
                 st.success("Same recipe: config and manifest agree on every field that matters.")
             st.plotly_chart(charts.loss_curves({a: metrics[a], b: metrics[b]}), width="stretch", key="cmp_diff_loss")
+            note = rio.loss_weight_note([by_id[a], by_id[b]])
+            if note:
+                st.caption(note)
 
 # ------------------------------------------------------------------ leaderboard
 with tab_board:

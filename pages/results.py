@@ -110,10 +110,12 @@ if any(scores.values()):
 
 # Loss curves of the runs behind the compared models (specs "run:<run_id>").
 runs = {r.run_id: r for r in rio.list_runs()}
-curves = {m: rio.read_metrics(runs[m.split(":", 1)[1]].path) for m in models
-          if m.startswith("run:") and m.split(":", 1)[1] in runs}
+curves = {m: rio.read_metrics(runs[rio.run_of_spec(m)].path) for m in models if rio.run_of_spec(m) in runs}
 with right:
     if curves:
         st.plotly_chart(charts.loss_curves(curves), width="stretch", key="res_loss")
+        note = rio.loss_weight_note([runs[rio.run_of_spec(m)] for m in curves])
+        if note:
+            st.caption(note)
     else:
         st.caption("No training run among these models (a student appears as `run:<run_id>`).")

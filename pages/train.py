@@ -145,6 +145,9 @@ def live() -> None:
             by_id = {r.run_id: r for r in finished}
             st.plotly_chart(charts.loss_curves({rid: rio.read_metrics(by_id[rid].path) for rid in chosen}),
                             width="stretch", key="train_loss_finished")
+            note = rio.loss_weight_note([by_id[rid] for rid in chosen])
+            if note:
+                st.caption(note)
 
 
 live()

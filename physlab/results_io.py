@@ -517,6 +517,27 @@ def run_steps(run: RunInfo, metrics: list[dict[str, Any]] | None = None) -> int 
     return int(steps) if isinstance(steps, (int, float)) else None
 
 
+def run_of_spec(spec: str) -> str | None:
+    """The run id in a model spec "run:<run_id>" or "run:<run_id>:<answer mode>" (e.g. :grammar),
+    else None."""
+    parts = spec.split(":")
+    return parts[1] if len(parts) >= 2 and parts[0] == "run" and parts[1] else None
+
+
+def loss_weight_note(runs: list[RunInfo]) -> str | None:
+    """A caption for a loss chart over these runs when their losses are not on one scale: a run
+    trained with decision_weight W != 1 logs the weighted loss (physlab.train.decision_spans).
+    None when every run used the plain loss."""
+    weighted = {r.run_id: float(r.config.get("decision_weight") or 1.0) for r in runs}
+    weighted = {k: w for k, w in weighted.items() if w != 1.0}
+    if not weighted:
+        return None
+    names = ", ".join(f"{k} (×{w:g})" for k, w in weighted.items())
+    return (f"Weighted loss: {names} counted each check line's head and the answer lines more than once "
+            f"(--decision-weight), so {'its' if len(weighted) == 1 else 'their'} loss is not on the "
+            f"plain scale of the other runs.")
+
+
 def preferred_runs(runs: list[RunInfo]) -> list[RunInfo]:
     """Finished runs, the most meaningful first: full trainings (no max_steps cap) before smoke
     runs, then the most optimizer steps, then the newest."""

@@ -825,6 +825,23 @@ def test_compare_runs_table_diff_leaderboard_curve_and_download(worked_workspace
     assert at.get("download_button"), "no adapter download"
 
 
+def test_loss_charts_say_when_a_run_logged_a_weighted_loss(worked_workspace) -> None:
+    from physlab import results_io as rio
+
+    _, results = worked_workspace
+    assert rio.run_of_spec("run:worked-a:grammar") == rio.run_of_spec("run:worked-a") == "worked-a"
+    assert rio.run_of_spec("majority") is None and rio.run_of_spec("run:") is None
+    assert rio.loss_weight_note(rio.list_runs()) is None  # plain losses: no caption
+    config_path = results / "runs" / "worked-a" / "config.json"
+    config_path.write_text(json.dumps({**json.loads(config_path.read_text()), "decision_weight": 4.0}))
+    at = open_page("train")
+    assert not at.exception, [e.value for e in at.exception]
+    assert set(at.multiselect(key="train_curves").value) == {"run-a", "worked-a"}
+    assert any("Weighted loss: worked-a (×4)" in c.value for c in at.caption), [c.value for c in at.caption]
+    at.multiselect(key="train_curves").set_value(["run-a"]).run()
+    assert not any("Weighted loss" in c.value for c in at.caption)
+
+
 def test_compare_names_tags_and_deletes_runs(worked_workspace) -> None:
     from physlab import results_io as rio
 

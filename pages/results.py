@@ -110,11 +110,12 @@ if any(scores.values()):
 
 # Loss curves of the runs behind the compared models (specs "run:<run_id>").
 runs = {r.run_id: r for r in rio.list_runs()}
-curves = {m: rio.read_metrics(runs[rio.run_of_spec(m)].path) for m in models if rio.run_of_spec(m) in runs}
+behind = {m: runs[rio.run_of_spec(m)] for m in models if rio.run_of_spec(m) in runs}
+curves = {m: rio.read_metrics(run.path) for m, run in behind.items()}
 with right:
     if curves:
         st.plotly_chart(charts.loss_curves(curves), width="stretch", key="res_loss")
-        note = rio.loss_weight_note([runs[rio.run_of_spec(m)] for m in curves])
+        note = rio.loss_weight_note(list(behind.values()))
         if note:
             st.caption(note)
     else:

@@ -305,7 +305,7 @@ def training_config(form: TrainForm) -> Any:
     # The form's 0 means "off" (every block, no budget), where TrainConfig says unset: check here
     # so the message speaks the form's language.
     for name, value, top in (("lora_layers", form.lora_layers, LIMITS["lora_layers"]),
-                             ("max_minutes", form.max_minutes, 7 * 24 * 60)):
+                             ("max_minutes", form.max_minutes, LIMITS["max_minutes"])):
         if not 0 <= value <= top:
             raise ValueError(f"{name}: 0 (off) to {top} (got {value:g})")
     curriculum = str(data_dir() / form.preset / recipe.curriculum) if form.recipe != "answer" else None

@@ -16,6 +16,7 @@ Sibling modules: physlab.whatif (parameter sweeps), physlab.launch (what the pag
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -518,10 +519,11 @@ def run_steps(run: RunInfo, metrics: list[dict[str, Any]] | None = None) -> int 
 
 
 def run_of_spec(spec: str) -> str | None:
-    """The run id in a model spec "run:<run_id>" or "run:<run_id>:<answer mode>" (e.g. :grammar),
-    else None."""
-    parts = spec.split(":")
-    return parts[1] if len(parts) >= 2 and parts[0] == "run" and parts[1] else None
+    """The run id in a model spec: "run:<id>", with an answer mode ("run:<id>:grammar") or a
+    checkpoint ("run:<id>@5", "run:<id>/checkpoint-5"); None for any other model."""
+    if not spec.startswith("run:"):
+        return None
+    return re.split(r"[:@/]", spec[4:], maxsplit=1)[0] or None
 
 
 def loss_weight_note(runs: list[RunInfo]) -> str | None:
@@ -717,8 +719,9 @@ def leaderboard(evaluations: list[EvalInfo], preset: str, split: str, metric: st
             n = int(metrics.get("n") or iv.get("n") or 0)
             row = {"model": model, "mode": mode, "value": float(iv["value"]), "lo": iv.get("lo"), "hi": iv.get("hi"),
                    "n": n, "evaluation": e.eval_id}
-            if runs and model.startswith("run:") and model[4:] in runs and runs[model[4:]].name:
-                row["name"] = runs[model[4:]].name
+            run = runs.get(run_of_spec(model)) if runs else None
+            if run is not None and run.name:
+                row["name"] = run.name
             key = (model, mode)
             if key not in best or n > best[key]["n"]:
                 best[key] = row

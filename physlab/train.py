@@ -46,6 +46,7 @@ from physlab.models import (
     output_cache,
     resolve_precision,
 )
+from physlab.worked import PHASE_WORDS
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALL_LINEAR = "all-linear"
@@ -54,7 +55,7 @@ PAD_MULTIPLE_DEFAULT = 32  # tokens; see TrainConfig.pad_multiple and BENCHMARKS
 LIMITS = {"epochs": 1000.0, "learning_rate": 1.0, "lora_r": 4096, "lora_alpha": 65536, "batch_size": 4096,
           "grad_accum": 4096, "logging_steps": 1_000_000, "max_length": 131_072, "max_steps": 10_000_000,
           "seed": 2**32 - 1, "torch_threads": 1024, "pad_multiple": 4096, "lora_layers": 1024,
-          "decision_weight": 100.0}
+          "decision_weight": 100.0, "max_minutes": 7 * 24 * 60}
 
 
 def slug(text: str, fallback: str = "model") -> str:
@@ -179,8 +180,8 @@ class TrainConfig(BaseModel):
     @field_validator("max_minutes")
     @classmethod
     def _max_minutes(cls, v: float | None) -> float | None:
-        if v is not None and not (math.isfinite(v) and 0 < v <= 7 * 24 * 60):
-            raise ValueError(f"must be a number of minutes in (0, 10080], or None for no limit (got {v})")
+        if v is not None and not (math.isfinite(v) and 0 < v <= LIMITS["max_minutes"]):
+            raise ValueError(f"must be a number of minutes in (0, {LIMITS['max_minutes']}], or None for no limit (got {v})")
         return v
 
     @field_validator("max_steps")
@@ -347,7 +348,8 @@ def check_config(config: TrainConfig, resume: bool = False) -> None:
 # The decision tokens of a target (TrainConfig.decision_weight): the head of each check line
 # ("transport sloshing:", "transport largest:"), which chooses the next check, and the answer
 # lines, which give the verdict. Everything else is copying or formula text.
-DECISION_RE = re.compile(r"^(?:(?:grasp|lift|transport|place) [a-z_]+:|YES\b|NO\b|FAILURE_MODE:[^\n]*)", re.MULTILINE)
+DECISION_RE = re.compile(rf"^(?:(?:{'|'.join(PHASE_WORDS.values())}) [a-z_]+:|YES\b|NO\b|FAILURE_MODE:[^\n]*)",
+                         re.MULTILINE)
 
 
 def decision_spans(completion: str) -> list[tuple[int, int]]:

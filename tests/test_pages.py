@@ -831,6 +831,7 @@ def test_loss_charts_say_when_a_run_logged_a_weighted_loss(worked_workspace) -> 
     _, results = worked_workspace
     assert rio.run_of_spec("run:worked-a:grammar") == rio.run_of_spec("run:worked-a") == "worked-a"
     assert rio.run_of_spec("majority") is None and rio.run_of_spec("run:") is None
+    assert rio.run_of_spec("run:worked-a@5") == rio.run_of_spec("run:worked-a/checkpoint-5") == "worked-a"
     assert rio.loss_weight_note(rio.list_runs()) is None  # plain losses: no caption
     config_path = results / "runs" / "worked-a" / "config.json"
     config_path.write_text(json.dumps({**json.loads(config_path.read_text()), "decision_weight": 4.0}))

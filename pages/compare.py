@@ -82,6 +82,9 @@ with tab_runs:
                     f"{rio.curriculum_format(run)} targets" + (f" · tags: {', '.join(run.tags)}" if run.tags else ""))
         train_rows, valid_rows = rio.loss_rows(metrics[run_id])
         st.plotly_chart(charts.loss_curves({run_id: metrics[run_id]}), width="stretch", key="cmp_run_loss")
+        note = rio.loss_weight_note([run])
+        if note:
+            st.caption(note)
         if not valid_rows:
             st.caption("No validation loss in this run's metrics.jsonl (`eval_loss` rows appear when training logs one).")
         if (run.path / "adapter_config.json").is_file():

@@ -537,7 +537,7 @@ def loss_weight_note(runs: list[RunInfo]) -> str | None:
     names = ", ".join(f"{k} (×{w:g})" for k, w in weighted.items())
     return (f"Weighted loss: {names} counted each check line's head and the answer lines more than once "
             f"(--decision-weight), so {'its' if len(weighted) == 1 else 'their'} loss is not on the "
-            f"plain scale of the other runs.")
+            f"scale of a plain-loss run.")
 
 
 def preferred_runs(runs: list[RunInfo]) -> list[RunInfo]:

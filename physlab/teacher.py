@@ -510,7 +510,8 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
                      stats: CurriculumStats | None = None, answers_only: bool = False,
                      answer_format: str = "answer", rare_target: int = 0, max_variants: int = 2,
                      set_down: float = 0.0, balance_by: str = "check", tilt: float = 0.0,
-                     stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False) -> Path:
+                     stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False,
+                     fill: float = 0.0) -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
 
     answers_only: targets without the REASONING line (the decision and the mode get the whole
@@ -534,7 +535,7 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
     if answer_format == "worked":
         return build_worked_curriculum(preset, data_dir=data_dir, out=out, progress=progress, stats=stats,
                                        rare_target=rare_target, max_variants=max_variants, set_down=set_down,
-                                       balance_by=balance_by, tilt=tilt, stop=stop,
+                                       balance_by=balance_by, tilt=tilt, stop=stop, fill=fill,
                                        decide_target=decide_target, compare=compare, na_lines=na_lines)
     if answer_format != "answer":
         raise ValueError(f"format: must be answer or worked (got {answer_format!r})")
@@ -761,6 +762,59 @@ def stop_indices(records: list[dict], share: float) -> list[int]:
     return out
 
 
+FILL_VARIANT = 500  # variant number of a filled copy
+
+
+def fill_indices(records: list[dict], share: float) -> list[int]:
+    """Which records get a filled copy: a seeded `share` of those holding an upright,
+    non-rolling cylinder without liquid that is carried (share 0: none)."""
+    import random
+
+    rng = random.Random("fill")
+    out = []
+    for i, record in enumerate(records):
+        scenario = parse_scenario(record["params"])
+        o = scenario.object
+        if (o.shape == "cylinder" and o.orientation == "upright" and not o.rolls and o.fill_fraction is None
+                and any(c.phase == 3 for c in physics.assess(scenario).checks) and rng.random() < share):
+            out.append(i)
+    return out
+
+
+def fill_variant(record: dict) -> dict | None:
+    """The record's container filled: open top, a ramp time log-uniform in [0.05, 1.5] s and
+    the fill (in [0.05, 0.98]) that puts the sloshing ratio at a draw log-uniform in
+    [0.25, 4], both sides of 1; relabelled by physics (a sloshing line now applies in
+    transport) and described again. None when no draw is clear of the boundary in 20 tries.
+
+    Why: every standard train record with a liquid is one of five object types (bowl of soup,
+    mug of coffee, paper cup of coffee, glass of water, Erlenmeyer flask), each always filled, so
+    a student can tie the sloshing line to those names instead of to the liquid the text
+    states. Worked try 13 wrote it in 28 of the 123 test scenarios where it is due; test holds
+    beakers and carries (fast transfer) that no train text filled (BENCHMARKS.md, try 14).
+    Filling the train's other upright containers (vase, jar, bottle, can, glass, mug) under
+    their own names puts the liquid phrase beside new nouns and actions. Seeded by the
+    record id."""
+    import random
+
+    rng = random.Random(f"{record['id']}/fill")
+    params = copy.deepcopy(record["params"])
+    o, a_h = params["object"], params["motion"].get("transport_accel_mps2", 0.0)
+    diameter = max(o["width_m"], o["depth_m"])
+    for _ in range(20):
+        ramp = float(f"{math.exp(rng.uniform(math.log(0.05), math.log(1.5))):.3g}")
+        target = math.exp(rng.uniform(math.log(0.25), math.log(4.0)))
+        fill = 0.5
+        for _ in range(8):  # r = rise / (H (1 - fill)); rise depends on fill only through k's period
+            rise = physics.slosh_rise_m(a_h, 0.0, diameter, o["height_m"], fill, ramp)
+            fill = min(max(1.0 - rise / (target * o["height_m"]), 0.05), 0.98)
+        o.update(open_top=True, fill_fraction=round(fill, 3))
+        params["motion"]["ramp_time_s"] = ramp
+        if (filled := _clear_copy(record, params, FILL_VARIANT)) is not None:
+            return filled
+    return None
+
+
 DECIDE_VARIANT = 400  # variant numbers of perturbed copies: 400 + try number
 DECIDE_TRIES = 20  # perturbed candidates drawn per record
 
@@ -898,13 +952,15 @@ def rare_check_variants(answers: list, target: int, max_per_record: int,
 
 def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int = 2,
                     set_down: float = 0.0, balance_by: str = "check", tilt: float = 0.0,
-                    stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False) -> list[dict]:
+                    stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False,
+                    fill: float = 0.0) -> list[dict]:
     """One worked example per train record (physlab.worked): formula lines, values, the answer;
     then, when `rare_target` > 0, extra descriptions of the records holding rare checks
     (`rare_check_variants`), and when `set_down` > 0, that share of the records set down
     instead of let go (`set_down_variant`), and when `tilt` > 0, that share of the rolling
     records let go on a slope (`tilt_variant`), when `stop` > 0, that share of the records with
-    an obstacle made to stop before it (`stop_variant`), and when `decide_target` > 0, perturbed
+    an obstacle made to stop before it (`stop_variant`), when `fill` > 0, that share of the
+    carried empty upright containers filled with liquid (`fill_variant`), and when `decide_target` > 0, perturbed
     copies that fill the rare ways a phase is decided (`decision_variants`), each interleaved
     after its original. With `compare`, a failing lift or transport phase ends with its
     comparison line (physlab.worked.comparison_line). With `na_lines`, each optional check of a
@@ -931,6 +987,7 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
                for index in set_down_indices(records, set_down)]
     copies += [(index, TILT_VARIANT, tilt_variant(records[index])) for index in tilt_indices(records, tilt)]
     copies += [(index, STOP_VARIANT, stop_variant(records[index])) for index in stop_indices(records, stop)]
+    copies += [(index, FILL_VARIANT, fill_variant(records[index])) for index in fill_indices(records, fill)]
     if decide_target > 0:
         copies += decision_variants(records, answers, decide_target)
     extra: dict[int, list[dict]] = {}
@@ -947,12 +1004,13 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                             progress: bool = True, stats: CurriculumStats | None = None,
                             rare_target: int = 0, max_variants: int = 2, set_down: float = 0.0,
                             balance_by: str = "check", tilt: float = 0.0, stop: float = 0.0,
-                            decide_target: int = 0, compare: bool = False, na_lines: bool = False) -> Path:
+                            decide_target: int = 0, compare: bool = False, na_lines: bool = False,
+                            fill: float = 0.0) -> Path:
     """Write <data_dir>/<preset>/curriculum-worked.jsonl (or `out`): the worked format.
 
     rare_target > 0 adds re-described copies of the records with rare checks until each check
     (`balance_by`: "check" or "formula", `rare_check_variants`) appears `rare_target` times (at
-    most `max_variants` copies per record); set_down, tilt, stop and decide_target add
+    most `max_variants` copies per record); set_down, tilt, stop, fill and decide_target add
     relabelled copies (`worked_examples`); compare adds the comparison line of a failing
     largest-r phase."""
     data_dir = Path(data_dir) if data_dir is not None else fileio.data_dir()
@@ -964,7 +1022,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                          f"(got {rare_target}, {max_variants})")
     if decide_target < 0:
         raise ValueError(f"decide_target: must be >= 0 (got {decide_target})")
-    for name, share in (("set_down", set_down), ("tilt", tilt), ("stop", stop)):
+    for name, share in (("set_down", set_down), ("tilt", tilt), ("stop", stop), ("fill", fill)):
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name}: must be a share in [0, 1] (got {share})")
     if balance_by not in BALANCE_BY:
@@ -974,7 +1032,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                          f"it says how rare checks are counted")
     out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
     examples = worked_examples(_read_train(train_path), rare_target=rare_target, max_variants=max_variants,
-                               set_down=set_down, balance_by=balance_by, tilt=tilt, stop=stop,
+                               set_down=set_down, balance_by=balance_by, tilt=tilt, stop=stop, fill=fill,
                                decide_target=decide_target, compare=compare, na_lines=na_lines)
     if stats is not None:
         for example in examples:
@@ -985,23 +1043,24 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
     flags = (f" --rare-target {rare_target} --max-variants {max_variants}" if rare_target else "") + \
         (f" --balance-by {balance_by}" if balance_by != "check" else "") + \
         (f" --set-down {set_down:g}" if set_down else "") + (f" --tilt {tilt:g}" if tilt else "") + \
-        (f" --stop {stop:g}" if stop else "") + (f" --decide-target {decide_target}" if decide_target else "") + \
+        (f" --stop {stop:g}" if stop else "") + (f" --fill {fill:g}" if fill else "") + (f" --decide-target {decide_target}" if decide_target else "") + \
         (" --compare" if compare else "") + (" --na-lines" if na_lines else "")
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
                   rebuild=f"physlab curriculum build --preset {preset} --format worked{flags}",
                   extra={"preset": preset, "teacher": "physics", "format": "worked",
                          "dataset_hash": _dataset_hash(train_path),
                          "rare_target": rare_target, "max_variants": max_variants, "set_down": set_down,
-                         "balance_by": balance_by, "tilt": tilt, "stop": stop, "decide_target": decide_target,
+                         "balance_by": balance_by, "tilt": tilt, "stop": stop, "fill": fill, "decide_target": decide_target,
                          "compare": compare, "na_lines": na_lines,
-                         "variants": variants,  # rare-check + set-down + tilted + must-stop + perturbed copies
+                         "variants": variants,  # rare-check + set-down + tilted + must-stop + filled + perturbed copies
                          "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT),
                          "tilt_variants": sum(1 for e in examples if e.get("variant") == TILT_VARIANT),
                          "stop_variants": sum(1 for e in examples if e.get("variant") == STOP_VARIANT),
+                         "fill_variants": sum(1 for e in examples if e.get("variant") == FILL_VARIANT),
                          "decide_variants": sum(1 for e in examples if e.get("variant", 0) >= DECIDE_VARIANT)})
     if progress:
         print(f"wrote {out_path}: {len(examples)} worked examples"
-              + (f" ({variants} extra descriptions: rare checks, set down, tilted, must stop, perturbed)"
+              + (f" ({variants} extra descriptions: rare checks, set down, tilted, must stop, filled, perturbed)"
                  if variants else ""),
               file=sys.stderr)
     return out_path

@@ -227,15 +227,15 @@ def test_cli_builds_and_rejects_bad_teachers(tiny_data: Path, capsys: pytest.Cap
 
 
 def test_cli_worked_augmentation_flags_reach_the_sidecar(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--stop, --decide-target, --compare and --na-lines are written into the curriculum's sidecar and its
+    """--stop, --fill, --decide-target, --compare and --na-lines are written into the curriculum's sidecar and its
     rebuild command; with the answer format they are a clear error, not ignored."""
     import json
 
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--format", "worked",
-                     "--stop", "0.5", "--decide-target", "3", "--compare", "--na-lines", "--quiet"]) == 0
+                     "--stop", "0.5", "--fill", "0.5", "--decide-target", "3", "--compare", "--na-lines", "--quiet"]) == 0
     meta = json.loads((tiny_data / "tiny" / "curriculum-worked.jsonl.meta.json").read_text())
-    assert meta["stop"] == 0.5 and meta["decide_target"] == 3 and meta["compare"] is True and meta["na_lines"] is True
-    assert meta["rebuild"].endswith("--format worked --stop 0.5 --decide-target 3 --compare --na-lines")
+    assert meta["stop"] == 0.5 and meta["fill"] == 0.5 and meta["decide_target"] == 3 and meta["compare"] is True and meta["na_lines"] is True
+    assert meta["rebuild"].endswith("--format worked --stop 0.5 --fill 0.5 --decide-target 3 --compare --na-lines")
     rows = [json.loads(line) for line in (tiny_data / "tiny" / "curriculum-worked.jsonl").read_text().splitlines()]
     assert all(r["completion"].startswith("grasp collision: ") for r in rows)  # --na-lines: a fixed first line
     assert any(": n/a\n" in r["completion"] for r in rows)

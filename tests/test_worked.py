@@ -573,6 +573,36 @@ def test_must_stop_copies_add_the_stopping_distance_to_non_shelf_obstacles(stand
     assert stop_indices(records, 0.0) == []
 
 
+def test_filled_copies_put_the_liquid_in_other_containers_on_both_sides_of_1(standard) -> None:
+    """--fill: carried records of an empty upright container get a copy filled with liquid.
+    Each copy is relabelled by physics, clear of the boundary, keeps its own object type (so
+    the liquid phrase stands beside nouns no liquid record uses), states the fill and the ramp,
+    and its transport sloshing line fails on both sides of 1. Rolling, lying and already
+    filled objects get none."""
+    from physlab.teacher import FILL_VARIANT, fill_indices, fill_variant
+
+    records = standard["train"]
+    indices = fill_indices(records, 1.0)
+    assert len(indices) > 150
+    liquid_types = {r["params"]["object"]["type"] for r in records if r["params"]["object"].get("fill_fraction")}
+    for i in indices:
+        o = parse_scenario(records[i]["params"]).object
+        assert o.shape == "cylinder" and o.orientation == "upright" and not o.rolls and o.fill_fraction is None
+    types, slosh_lines, fails = set(), 0, 0
+    for example, record, scenario in _relabelled_copies([records[i] for i in indices[:60]], FILL_VARIANT,
+                                                        fill_variant, fill=1.0):
+        assert scenario.object.open_top and scenario.object.fill_fraction is not None
+        assert {"fill", "ramp"} <= set(record["quantities"])
+        types.add(scenario.object.type)
+        line = [x for x in example["completion"].splitlines() if x.startswith("transport sloshing: slosh(")]
+        if line:
+            slosh_lines += 1
+            fails += line[0].endswith("FAILS")
+    assert len(types - liquid_types) >= 4, types
+    assert slosh_lines >= 30 and 0 < fails < slosh_lines
+    assert fill_indices(records, 0.0) == []
+
+
 def test_decision_key_names_how_a_phase_with_several_checks_is_decided(standard) -> None:
     from physlab.teacher import decision_key
 

@@ -46,6 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--stop", type=float, default=0.0, metavar="SHARE",
                        help="--format worked: also add this share (0 to 1) of the train records with an obstacle "
                             "made to stop before it, relabelled by physics (default 0: off)")
+    build.add_argument("--fill", type=float, default=0.0, metavar="SHARE",
+                       help="--format worked: also add this share (0 to 1) of the carried train records with an "
+                            "empty upright container (vase, jar, bottle, can, glass, mug) filled with liquid, "
+                            "relabelled by physics (default 0: off)")
     build.add_argument("--decide-target", type=int, default=0, metavar="N",
                        help="--format worked: add perturbed copies (one or two varied quantities scaled, "
                             "relabelled by physics) until each way a phase with several checks is decided "
@@ -74,9 +78,9 @@ def _build(args: argparse.Namespace) -> int:
     parse_teacher_spec(args.teacher)  # a bad spec fails before any file is read
     if args.answer_format == "worked" and (args.teacher != "physics" or args.answers_only):
         raise ValueError("--format worked is written by the physics teacher alone, without --answers-only")
-    if (args.rare_target or args.set_down or args.tilt or args.stop or args.decide_target or args.compare
+    if (args.rare_target or args.set_down or args.tilt or args.stop or args.fill or args.decide_target or args.compare
             or args.na_lines or args.balance_by != "check") and args.answer_format != "worked":
-        raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop, --decide-target, "
+        raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop, --fill, --decide-target, "
                          "--compare, --na-lines: only with --format worked")
     stats = CurriculumStats()
     try:
@@ -84,7 +88,7 @@ def _build(args: argparse.Namespace) -> int:
                                 progress=not args.quiet, stats=stats, answers_only=args.answers_only,
                                 answer_format=args.answer_format, rare_target=args.rare_target,
                                 max_variants=args.max_variants, set_down=args.set_down,
-                                balance_by=args.balance_by, tilt=args.tilt, stop=args.stop,
+                                balance_by=args.balance_by, tilt=args.tilt, stop=args.stop, fill=args.fill,
                                 decide_target=args.decide_target, compare=args.compare,
                                 na_lines=args.na_lines)
     except TeacherUnavailableError as err:

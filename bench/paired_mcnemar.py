@@ -1,10 +1,13 @@
 """Exact McNemar between two models from two evaluations of the same scenarios.
 
 One evaluation's summary.json already holds McNemar between its own models. Two runs evaluated
-on different days sit in two evaluations; this pairs their records.jsonl by scenario id.
+on different days sit in two evaluations; this pairs their answers by scenario id. Each side is
+an evaluation id (its records.jsonl under results/evaluations/) or a folder packed by
+bench/pack_benchmark.py (its answers.jsonl, tracked under results/benchmarks/), so a new try can
+be paired with an old one whose run and evaluation are long gone.
 
-    .venv/bin/python bench/paired_mcnemar.py worked11-standard-test run:std-worked-try11:grammar \
-        worked10-standard-test run:std-worked-try10:grammar
+    .venv/bin/python bench/paired_mcnemar.py worked14-standard-test run:std-worked-try14:grammar \
+        results/benchmarks/worked-try13-standard-test run:std-worked-try13:grammar
 
 Prints, for binary and 8-way: the scenarios both answered, how many only A and only B got right,
 and the two-sided exact p (physlab.metrics.mcnemar_exact). Refuses evaluations of other splits.
@@ -17,23 +20,30 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/pack_benchmark
 
 
-def _records(eval_id: str, model: str) -> dict[str, dict]:
+def _records(source: str, model: str) -> dict[str, dict]:
+    from pack_benchmark import read_answers
+
     from physlab import fileio
 
-    path = fileio.results_dir() / "evaluations" / eval_id / "records.jsonl"
-    rows = {r["scenario_id"]: r["correct"] for r in fileio.read_jsonl(path) if r.get("model") == model}
+    folder = Path(source) if Path(source).is_dir() else fileio.results_dir() / "evaluations" / source
+    try:
+        answers = read_answers(folder)
+    except FileNotFoundError as err:
+        raise SystemExit(str(err)) from None
+    rows = {r["scenario_id"]: r["correct"] for r in answers if r.get("model") == model}
     if not rows:
-        raise SystemExit(f"no records of {model!r} in {path}")
+        raise SystemExit(f"no answers of {model!r} in {folder}")
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("eval_a")
+    parser.add_argument("eval_a", help="an evaluation id, or a folder packed by bench/pack_benchmark.py")
     parser.add_argument("model_a")
-    parser.add_argument("eval_b")
+    parser.add_argument("eval_b", help="the same, for the other model")
     parser.add_argument("model_b")
     args = parser.parse_args(argv)
 

@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", default=None, metavar="REGEX",
                         help="also count copies apart in the scenarios whose description matches REGEX "
                              "(a phrasing suspected of being misread)")
+    parser.add_argument("--by-object", default=None, metavar="CHECK",
+                        help="also break one check ('transport sloshing') down by object type and by family: "
+                             "how often it is written where the teacher writes it")
     args = parser.parse_args(argv)
 
     from physlab import fileio, worked
@@ -92,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {key:<27} {w[0]:>5}/{w[1]:<5} {w[0] / w[1]:>6.1%}" +
                   (f"{'':>22}{s[0]:>5}/{s[1]:<5} {s[0] / s[1]:>6.1%}" if s[1] else f"{'':>40}") +
                   (f"{'':>5}{said_na[key]:>5}/{w[1] - w[0]:<5}" if said_na.total() else ""))
+        if args.by_object:
+            _by_object(rows, args.by_object)
         exact = sum(r["copied"]["exact"] for r in rows)
         total = sum(r["copied"]["total"] for r in rows)
         print(f"  copied numbers exact: {exact}/{total} ({exact / max(total, 1):.2%}) of the slots in lines "
@@ -121,6 +126,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {wrong:>4}/{n:<4} {key}")
         _last_step(rows)
     return 0
+
+
+def _by_object(rows: list[dict], check: str) -> None:
+    """Where the teacher writes `check`: how often the student does, by object type and by
+    family. Tells a check tied to object names (written for the types train filled, left out
+    for a new one) from one left out everywhere."""
+    for key in ("object", "family"):
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in rows:
+            if any(t.split(":")[0] == check for t in r["teacher_derivation"]):
+                written = any(f"{d['phase']} {d['mode']}" == check for d in r["derivation"] if d["phase"])
+                counts[str(r.get(key))][1] += 1
+                counts[str(r.get(key))][0] += int(written)
+        print(f"  {check} written, by {key}: " + ", ".join(
+            f"{name} {w}/{n}" for name, (w, n) in sorted(counts.items(), key=lambda kv: -kv[1][1])))
 
 
 def _last_step(rows: list[dict]) -> None:

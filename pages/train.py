@@ -53,11 +53,7 @@ start = launch.recipe_form(recipe, preset="")
 # widget bounds, so an out-of-range value reaches the validation and gets a message naming it.
 # Widget keys carry the recipe, so switching it shows that recipe's starting values.
 with st.form("train", enter_to_submit=False):
-    st.markdown("LoRA fine-tuning. The published recipe: r = 8, α = 32, q_proj + v_proj, 3 epochs, lr 2e-4."
-                if recipe == "answer" else
-                "The worked recipe (BENCHMARKS.md, try 15): r = 16 on every linear layer of the last 22 blocks, "
-                "lr 1e-3, 920 steps of 2 examples in at most 58 minutes, each check line's head and the answer "
-                "weighted 4 in the loss.")
+    st.markdown(f"LoRA fine-tuning. {launch.recipe_summary(recipe)} (BENCHMARKS.md)")
     c1, c2, c3 = st.columns(3)
     preset = c1.selectbox("Preset (training data)", [p.name for p in presets])
     base_model = c2.text_input("Base model", value="embedded",

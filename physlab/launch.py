@@ -258,8 +258,8 @@ class Recipe:
 
 # The worked recipe is BENCHMARKS.md's best worked try on this CPU (try 15: the try-10
 # curriculum, LoRA on the last 22 blocks, a 58-minute budget, decision tokens weighted 4 in
-# the loss, batches of 2: twice try 13's optimizer steps for the same examples, 95.2% binary). Try 12 added n/a lines (`na_lines`) and was worse (BENCHMARKS.md, try 12), so the
-# recipe leaves them off.
+# the loss, batches of 2: twice try 13's optimizer steps for the same examples). Try 12 added
+# n/a lines (`na_lines`) and was worse (BENCHMARKS.md, try 12), so the recipe leaves them off.
 RECIPES: dict[str, Recipe] = {
     "answer": Recipe(
         title="Published (answer + reasoning)",
@@ -283,6 +283,19 @@ def recipe_of(name: str) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"recipe: one of {', '.join(RECIPES)} (got {name!r})")
     return RECIPES[name]
+
+
+def recipe_summary(name: str) -> str:
+    """One line for the Train page, written from the recipe itself so it cannot go stale."""
+    recipe, form = recipe_of(name), recipe_form(name, preset="")
+    length = f"{form.max_steps} steps" if form.max_steps else f"{form.epochs:g} epochs"
+    parts = [f"r = {form.lora_r}", f"α = {form.lora_alpha}", form.target_modules.replace(",", " + "),
+             *([f"the last {form.lora_layers} blocks"] if form.lora_layers else []),
+             f"lr {form.learning_rate:g}", f"{length} of {form.batch_size} examples",
+             *([f"at most {form.max_minutes:g} minutes"] if form.max_minutes else []),
+             *([f"check heads and answer weighted {recipe.fixed['decision_weight']:g} in the loss"]
+               if recipe.fixed.get("decision_weight", 1.0) != 1.0 else [])]
+    return f"{recipe.title}: " + ", ".join(parts) + "."
 
 
 def recipe_form(name: str, preset: str) -> TrainForm:

@@ -421,6 +421,9 @@ def test_train_page_worked_recipe_builds_its_curriculum_and_launches_its_config(
     assert (config.lora_layers, config.max_length, config.answer_logits, config.decision_weight) == (22, 768, False, 4.0)
     # try 15 (BENCHMARKS.md): batches of 2, twice the optimizer steps of try 13 for the same examples
     assert (config.batch_size, config.max_steps, config.max_minutes) == (2, 920, 58.0)
+    # the page's summary line is written from the recipe, so it shows the same values
+    assert any("920 steps of 2 examples, at most 58 minutes" in m.value for m in at.markdown), \
+        [m.value for m in at.markdown]
     with pytest.raises(ValueError, match="recipe: one of answer, worked"):
         launch.recipe_form("pure", "mini")
     form = launch.recipe_form("worked", "mini")

@@ -1,6 +1,6 @@
 """Streamlit glue the pages share: cached readers keyed on path + mtime, and empty-state text.
 
-Not a page (st.navigation in app.py lists the pages explicitly). No torch here: the cached
+Not a page (app_pages() below lists the pages; app.py passes them to st.navigation). No torch here: the cached
 model loader imports physlab.backends inside the function, so a fresh server's first page
 never waits for torch or transformers.
 """

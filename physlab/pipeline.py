@@ -15,10 +15,15 @@ from typing import Any
 from physlab import fileio
 from physlab.scenarios import PRESETS
 
-# The zero-shot base is the fair baseline (same weights, no adapter); the majority answer is
-# the floor every other figure must clear (on the published test set "always fails" scores
-# exactly the published student's 19/34).
-REFERENCE_MODELS = ("base", "majority")
+# The zero-shot base is the fair baseline (the student's own weights, no adapter); the majority
+# answer is the floor every other figure must clear (on the published test set "always fails"
+# scores exactly the published student's 19/34).
+
+
+def reference_models(base_model: str) -> list[str]:
+    """The specs the student is compared with: its own base model zero-shot, then majority.
+    `base` is the embedded model, so a student of any other base is compared with `hf:<base>`."""
+    return ["base" if base_model == "embedded" else f"hf:{base_model}", "majority"]
 
 
 @dataclass
@@ -94,7 +99,7 @@ def run_pipeline(config: PipelineConfig, progress: bool = True) -> dict[str, Any
     t = _step(f"4/5 evaluation on {config.split} ({config.mode})")
     eval_config = EvalConfig(
         preset=config.preset, split=config.split, mode=config.mode, batch_size=config.batch_size,
-        models=[*REFERENCE_MODELS, f"run:{run_dir.name}"], data_dir=config.data_dir,
+        models=[*reference_models(train_config.base_model), f"run:{run_dir.name}"], data_dir=config.data_dir,
         results_dir=config.results_dir, eval_id=f"{run_dir.name}-{config.split}-{config.mode}")
     eval_dir = evaluate(eval_config, progress=progress)
     seconds["evaluate"] = time.perf_counter() - t

@@ -289,3 +289,29 @@ def test_the_dashboard_listens_on_localhost_only(tmp_path: Path) -> None:
     finally:
         os.killpg(server.pid, 15)
         server.wait(20)
+
+
+@pytest.mark.parametrize("base_model, baseline", [("embedded", "base"), ("Qwen/Qwen2.5-0.5B-Instruct", "hf:Qwen/Qwen2.5-0.5B-Instruct")])
+def test_pipeline_compares_the_student_with_its_own_base(seed_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         base_model: str, baseline: str) -> None:
+    """`physlab pipeline --base-model X` evaluates X zero-shot beside its student, not the embedded model."""
+    import physlab.evaluate
+    import physlab.train
+    from physlab.pipeline import PipelineConfig, run_pipeline
+
+    asked: list[list[str]] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_evaluate(config, progress=True):
+        asked.append(list(config.models))
+        raise Stop
+
+    monkeypatch.setattr(physlab.train, "check_config", lambda config: None)
+    monkeypatch.setattr(physlab.train, "train", lambda config, progress=True: tmp_path / "runs" / "student-1")
+    monkeypatch.setattr(physlab.evaluate, "evaluate", fake_evaluate)
+    with pytest.raises(Stop):
+        run_pipeline(PipelineConfig(preset="seed", seed=0, data_dir=str(seed_data), results_dir=str(tmp_path),
+                                    train={"base_model": base_model}), progress=False)
+    assert asked == [[baseline, "majority", "run:student-1"]]

@@ -716,7 +716,7 @@ def set_down_indices(records: list[dict], share: float) -> list[int]:
 STOP_VARIANT = 300  # variant number of a must-stop copy
 
 
-def stop_variant(record: dict) -> dict | None:
+def stop_variant(record: dict, nth: int = 0) -> dict | None:
     """The record's scenario with the arm made to stop before its obstacle: stop_before_obstacle
     on, the speed drawn from [0.05, 0.8] m/s (the range of the families that stop) and the
     clearance such that (tracking error + stopping distance) / clearance is log-uniform in
@@ -726,10 +726,11 @@ def stop_variant(record: dict) -> dict | None:
     Why: only the two standard train shelf families must stop (glass_jar_shelf,
     book_shelf_insertion), so a student ties the stopping-distance clearance to a shelf. Try 8
     got all 14 held-out-wording scenarios it decides wrong (all frying_pan_table_clearing) and
-    13 of 35 on test (BENCHMARKS.md). Seeded by the record id."""
+    13 of 35 on test (BENCHMARKS.md). Seeded by the record id and `nth` (the record's n-th
+    must-stop copy, from 0; variant number STOP_VARIANT + nth), so each copy draws its own numbers."""
     import random
 
-    rng = random.Random(f"{record['id']}/stop")
+    rng = random.Random(f"{record['id']}/stop" if nth == 0 else f"{record['id']}/stop {nth}")
     params = copy.deepcopy(record["params"])
     motion = params["motion"]
     for _ in range(20):
@@ -738,27 +739,38 @@ def stop_variant(record: dict) -> dict | None:
             speed, motion.get("reaction_time_s", 0.05), motion.get("brake_decel_mps2", 5.0))
         ratio = math.exp(rng.uniform(math.log(0.25), math.log(4.0)))
         motion.update(stop_before_obstacle=True, speed_mps=speed, clearance_m=float(f"{demand / ratio:.3g}"))
-        if (stopping := _clear_copy(record, params, STOP_VARIANT)) is not None:
+        if (stopping := _clear_copy(record, params, STOP_VARIANT + nth)) is not None:
             return stopping
     return None
+
+
+MAX_STOP_COPIES = 8.0  # --stop: must-stop copies per record at most (variant numbers 300-307)
 
 
 def stop_indices(records: list[dict], share: float) -> list[int]:
     """Which records get a must-stop copy: a seeded `share` of those with a transport-phase
     obstacle check that need not stop (share 0: none). Transport only: a must-stop copy of an
     approach-phase obstacle taught the stopping form at the grasp phase too, and worked try 9
-    then wrote the transport obstacle's line at the grasp phase (BENCHMARKS.md)."""
+    then wrote the transport obstacle's line at the grasp phase (BENCHMARKS.md).
+
+    A share above 1 is copies per record: 2.5 gives each such record 2 copies and a seeded half
+    of them a third; a record's index is listed once per copy. Why: the rare-check copies
+    re-describe the table-clearing records several times over with their plain clearance line, so at
+    --stop 0.6 a table-clearing text with a stop sentence held the stopping form in 37 of 238
+    training lines, and worked tries 15 and 16 wrote the plain line for 13 of the 27 test
+    frying pans that must stop (BENCHMARKS.md, Try 16). Shares up to 1 draw as they always did,
+    so earlier curricula rebuild byte for byte."""
     import random
 
     rng = random.Random("stop")
+    whole, part = int(share), share - int(share)
     out = []
     for i, record in enumerate(records):
         if record["params"].get("motion", {}).get("stop_before_obstacle"):
             continue
         if any(c.mode == "collision" and c.phase == 3
-               for c in physics.assess(parse_scenario(record["params"])).checks) \
-                and rng.random() < share:
-            out.append(i)
+               for c in physics.assess(parse_scenario(record["params"])).checks):
+            out += [i] * (whole + (rng.random() < part))
     return out
 
 
@@ -986,7 +998,10 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     copies += [(index, SET_DOWN_VARIANT, set_down_variant(records[index]))
                for index in set_down_indices(records, set_down)]
     copies += [(index, TILT_VARIANT, tilt_variant(records[index])) for index in tilt_indices(records, tilt)]
-    copies += [(index, STOP_VARIANT, stop_variant(records[index])) for index in stop_indices(records, stop)]
+    made: dict[int, int] = {}  # index -> its last must-stop copy's nth
+    for index in stop_indices(records, stop):
+        nth = made[index] = made.get(index, -1) + 1
+        copies.append((index, STOP_VARIANT + nth, stop_variant(records[index], nth)))
     copies += [(index, FILL_VARIANT, fill_variant(records[index])) for index in fill_indices(records, fill)]
     if decide_target > 0:
         copies += decision_variants(records, answers, decide_target)
@@ -1022,9 +1037,12 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                          f"(got {rare_target}, {max_variants})")
     if decide_target < 0:
         raise ValueError(f"decide_target: must be >= 0 (got {decide_target})")
-    for name, share in (("set_down", set_down), ("tilt", tilt), ("stop", stop), ("fill", fill)):
+    for name, share in (("set_down", set_down), ("tilt", tilt), ("fill", fill)):
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name}: must be a share in [0, 1] (got {share})")
+    if not 0.0 <= stop <= MAX_STOP_COPIES:
+        raise ValueError(f"stop: must be a share in [0, 1], or copies per record up to {MAX_STOP_COPIES:g} "
+                         f"(got {stop})")
     if balance_by not in BALANCE_BY:
         raise ValueError(f"balance_by: must be one of {', '.join(BALANCE_BY)} (got {balance_by!r})")
     if balance_by != "check" and rare_target <= 0:
@@ -1055,7 +1073,7 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                          "variants": variants,  # rare-check + set-down + tilted + must-stop + filled + perturbed copies
                          "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT),
                          "tilt_variants": sum(1 for e in examples if e.get("variant") == TILT_VARIANT),
-                         "stop_variants": sum(1 for e in examples if e.get("variant") == STOP_VARIANT),
+                         "stop_variants": sum(1 for e in examples if STOP_VARIANT <= e.get("variant", 0) < DECIDE_VARIANT),
                          "fill_variants": sum(1 for e in examples if e.get("variant") == FILL_VARIANT),
                          "decide_variants": sum(1 for e in examples if e.get("variant", 0) >= DECIDE_VARIANT)})
     if progress:

@@ -573,6 +573,39 @@ def test_must_stop_copies_add_the_stopping_distance_to_non_shelf_obstacles(stand
     assert stop_indices(records, 0.0) == []
 
 
+def test_stop_above_1_is_must_stop_copies_per_record(standard, tmp_path: Path) -> None:
+    """--stop 2.5: every record with a transport obstacle gets 2 or 3 must-stop copies, each
+    with its own numbers and text (variants 300, 301, 302), each relabelled by physics; a share
+    up to 1 draws exactly as before (the published curricula rebuild byte for byte)."""
+    from physlab.teacher import STOP_VARIANT, build_worked_curriculum, stop_indices, worked_examples
+
+    records = standard["train"]
+    once = stop_indices(records, 1.0)
+    many = stop_indices(records, 2.5)
+    assert set(many) == set(once) and all(many.count(i) in (2, 3) for i in once)
+    assert 0.3 * len(once) < len(many) - 2 * len(once) < 0.7 * len(once)
+    assert stop_indices(records, 0.6) == [i for i in once if i in set(stop_indices(records, 0.6))]
+    picked = [records[i] for i in once[:12]]
+    examples = worked_examples(picked, stop=2.0)
+    assert examples == worked_examples(picked, stop=2.0)  # deterministic
+    by_record: dict[str, list[dict]] = {}
+    for example in examples:
+        if STOP_VARIANT <= example.get("variant", 0) < STOP_VARIANT + 8:
+            by_record.setdefault(example["scenario_id"], []).append(example)
+    assert len(by_record) >= 8
+    for copies in by_record.values():
+        assert sorted(e["variant"] for e in copies) in ([STOP_VARIANT], [STOP_VARIANT, STOP_VARIANT + 1])
+        assert len({e["prompt"] for e in copies}) == len(copies)
+    lines = [line for copies in by_record.values() for e in copies for line in e["completion"].splitlines()
+             if line.startswith("transport collision: ")]  # a copy decided earlier writes none
+    assert len(lines) >= 10 and all(line.startswith("transport collision: (") for line in lines)
+    assert sum(len(c) == 2 for c in by_record.values()) >= 6
+    with pytest.raises(ValueError, match=r"stop: must be a share in \[0, 1\], or copies per record up to 8"):
+        (tmp_path / "standard").mkdir()
+        (tmp_path / "standard" / "train.jsonl").write_text(json.dumps(records[0]) + "\n")
+        build_worked_curriculum("standard", stop=9.0, data_dir=tmp_path)
+
+
 def test_filled_copies_put_the_liquid_in_other_containers_on_both_sides_of_1(standard) -> None:
     """--fill: carried records of an empty upright container get a copy filled with liquid.
     Each copy is relabelled by physics, clear of the boundary, keeps its own object type (so

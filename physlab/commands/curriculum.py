@@ -45,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "on a slope instead of a level support, relabelled by physics (default 0: off)")
     build.add_argument("--stop", type=float, default=0.0, metavar="SHARE",
                        help="--format worked: also add this share (0 to 1) of the train records with an obstacle "
-                            "made to stop before it, relabelled by physics (default 0: off)")
+                            "made to stop before it, relabelled by physics; above 1, copies per record (2.5: two "
+                            "each, a third for half of them; at most 8) (default 0: off)")
     build.add_argument("--fill", type=float, default=0.0, metavar="SHARE",
                        help="--format worked: also add this share (0 to 1) of the carried train records with an "
                             "empty upright container (vase, jar, bottle, can, glass, mug) filled with liquid, "

@@ -4,6 +4,7 @@ tool-paused generation."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 

@@ -15,14 +15,12 @@ from typing import Any
 from physlab import fileio
 from physlab.scenarios import PRESETS
 
-# The zero-shot base is the fair baseline (the student's own weights, no adapter); the majority
-# answer is the floor every other figure must clear (on the published test set "always fails"
-# scores exactly the published student's 19/34).
-
 
 def reference_models(base_model: str) -> list[str]:
-    """The specs the student is compared with: its own base model zero-shot, then majority.
-    `base` is the embedded model, so a student of any other base is compared with `hf:<base>`."""
+    """The specs the student is compared with. Its own base model zero-shot is the fair baseline
+    (same weights, no adapter): `base` is the embedded model, so a student of any other base is
+    compared with `hf:<base>`. The majority answer is the floor every figure must clear (on the
+    published test set "always fails" scores exactly the published student's 19/34)."""
     return ["base" if base_model == "embedded" else f"hf:{base_model}", "majority"]
 
 

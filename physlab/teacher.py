@@ -22,6 +22,7 @@ data/<preset>/curriculum.jsonl atomically, one line per train record:
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 import os
@@ -998,10 +999,8 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     copies += [(index, SET_DOWN_VARIANT, set_down_variant(records[index]))
                for index in set_down_indices(records, set_down)]
     copies += [(index, TILT_VARIANT, tilt_variant(records[index])) for index in tilt_indices(records, tilt)]
-    made: dict[int, int] = {}  # index -> its last must-stop copy's nth
-    for index in stop_indices(records, stop):
-        nth = made[index] = made.get(index, -1) + 1
-        copies.append((index, STOP_VARIANT + nth, stop_variant(records[index], nth)))
+    for index, repeats in itertools.groupby(stop_indices(records, stop)):  # a record's copies are adjacent
+        copies += [(index, STOP_VARIANT + nth, stop_variant(records[index], nth)) for nth, _ in enumerate(repeats)]
     copies += [(index, FILL_VARIANT, fill_variant(records[index])) for index in fill_indices(records, fill)]
     if decide_target > 0:
         copies += decision_variants(records, answers, decide_target)

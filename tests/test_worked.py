@@ -601,9 +601,9 @@ def test_stop_above_1_is_must_stop_copies_per_record(standard, tmp_path: Path) -
              if line.startswith("transport collision: ")]  # a copy decided earlier writes none
     assert len(lines) >= 10 and all(line.startswith("transport collision: (") for line in lines)
     assert sum(len(c) == 2 for c in by_record.values()) >= 6
+    (tmp_path / "standard").mkdir()
+    (tmp_path / "standard" / "train.jsonl").write_text(json.dumps(records[0]) + "\n")
     with pytest.raises(ValueError, match=r"stop: must be a share in \[0, 1\], or copies per record up to 8"):
-        (tmp_path / "standard").mkdir()
-        (tmp_path / "standard" / "train.jsonl").write_text(json.dumps(records[0]) + "\n")
         build_worked_curriculum("standard", stop=9.0, data_dir=tmp_path)
 
 

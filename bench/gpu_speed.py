@@ -18,6 +18,13 @@ at most 64 MiB, so the 98 MB embedded model cannot travel. Two steps:
    memory and the share of the GPU's peak bf16 throughput; then scores the standard test split
    in score mode at several batch sizes. One JSON line per measurement.
 
+       PYTHONPATH=. python bench/gpu_speed.py worked --assets bench/.gpu --steps 200 --batch-sizes 2,16
+
+   times the worked student's recipe (BENCHMARKS.md, worked try 18: LoRA r16 on all linear layers
+   of the last 22 blocks, lr 1e-3, max length 768, decision weight 4) on the exported worked
+   curriculum at the SmolLM2-135M shape for a fixed number of steps per batch size, and projects
+   the time of the CPU run's 1,040 steps of 2 and of one epoch.
+
 The Qwen2.5-0.5B shape reads SmolLM2's tokenizer (its ids fit the larger vocabulary), so
 sequence lengths differ a little from Qwen's own tokenizer's. The FLOP count is the usual
 estimate for LoRA training on frozen weights: 4 x (parameters in linear layers) per token
@@ -49,19 +56,24 @@ SHAPES = {
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0}
 
 
-def export(out: Path) -> None:
+# What the GPU machine reads: the published recipe's curriculum, the test split it scores and
+# the worked curriculum (any `--format worked` build; copied under this name).
+EXPORTS = {("seed", "curriculum.jsonl"): "curriculum.jsonl", ("standard", "test.jsonl"): "test.jsonl"}
+
+
+def export(out: Path, worked: Path) -> None:
     from physlab.models import load_model
 
     _, tokenizer = load_model("embedded", device="cpu")
     tokenizer.save_pretrained(out / "tokenizer")
-    for preset in ("seed", "standard"):
-        source = Path("data") / preset
-        (out / "data" / preset).mkdir(parents=True, exist_ok=True)
-        for name in ("curriculum.jsonl", "test.jsonl"):
-            if not (source / name).is_file():
-                raise SystemExit(f"{source / name} missing: run `physlab pipeline --preset {preset}` "
-                                 f"or `physlab data generate` + `physlab curriculum build` first")
-            shutil.copyfile(source / name, out / "data" / preset / name)
+    copies = {Path("data") / preset / name: out / "data" / preset / target for (preset, name), target in EXPORTS.items()}
+    copies[worked] = out / "data" / "standard" / "curriculum-worked.jsonl"
+    for source, target in copies.items():
+        if not source.is_file():
+            raise SystemExit(f"{source} missing: run `physlab data generate --preset <preset>` and "
+                             f"`physlab curriculum build --preset <preset>` (--format worked for the worked one) first")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"wrote {out} ({size / 2**20:.1f} MiB)")
 
@@ -146,20 +158,69 @@ def run(assets: Path, shape: str, batch_sizes: list[int], max_steps: int | None,
                   flush=True)
 
 
+def worked(assets: Path, batch_sizes: list[int], steps: int, cpu_steps: int = 1040, cpu_batch: int = 2) -> None:
+    """Seconds per step of the worked recipe at the SmolLM2-135M shape, per batch size."""
+    import torch
+
+    from physlab.train import TrainConfig, train
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    name = gpu_name()
+    curriculum = assets / "data" / "standard" / "curriculum-worked.jsonl"
+    examples = sum(1 for line in curriculum.open() if line.strip())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "smollm2-135m"
+        linear_params = build_model("smollm2-135m", assets / "tokenizer", folder, device)
+        for batch_size in batch_sizes:
+            if device == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats()
+            config = TrainConfig(
+                preset="standard", data_dir=str(assets / "data"), curriculum=str(curriculum), base_model=str(folder),
+                runs_dir=str(Path(tmp) / "runs"), run_id=f"gpu-worked-b{batch_size}", save_checkpoints=False,
+                lora_r=16, lora_alpha=32, target_modules=["all-linear"], lora_layers=22, learning_rate=1e-3,
+                batch_size=batch_size, max_length=768, warmup_ratio=0.03, pad_multiple=32, answer_logits=False,
+                decision_weight=4.0, max_steps=steps)
+            start = time.perf_counter()
+            train(config, progress=False)
+            wall = time.perf_counter() - start
+            manifest = json.loads((Path(tmp) / "runs" / config.run_id / "manifest.json").read_text())
+            per_step = manifest["seconds_per_step"]
+            tokens = manifest["tokens_seen"]
+            # The CPU run's examples (cpu_steps x cpu_batch) at this batch size, and one epoch.
+            print(json.dumps({
+                "what": "train, worked recipe", "shape": "smollm2-135m", "device": name, "batch_size": batch_size,
+                "steps": manifest["total_steps"], "wall_s_including_model_load": round(wall, 2),
+                "s_per_step": per_step, "tokens_per_s": round(tokens / manifest["train_time_s"]),
+                "peak_memory_mb": manifest["peak_memory_mb"],
+                "achieved_tflops": round(4 * linear_params * tokens / manifest["train_time_s"] / 1e12, 2),
+                "projected_s_cpu_run_examples": round(per_step * cpu_steps * cpu_batch / batch_size, 1),
+                "projected_s_one_epoch": round(per_step * examples / batch_size, 1), "curriculum_examples": examples,
+            }), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="write the tokenizer and data the GPU machine needs")
     ex.add_argument("--out", type=Path, default=Path("bench/.gpu"))
+    ex.add_argument("--worked", type=Path, default=Path("data/standard/curriculum-worked.jsonl"),
+                    help="the worked curriculum to export (a `curriculum build --format worked` output)")
     rn = sub.add_parser("run", help="build a model from its config, train the published recipe, time scoring")
     rn.add_argument("--assets", type=Path, default=Path("bench/.gpu"))
     rn.add_argument("--shape", choices=sorted(SHAPES), default="qwen2.5-0.5b")
     rn.add_argument("--batch-sizes", default="8,64,256")
     rn.add_argument("--max-steps", type=int, default=None, help="stop training early (a smoke test on the CPU)")
     rn.add_argument("--n-eval", type=int, default=660, help="standard test scenarios to score")
+    wk = sub.add_parser("worked", help="time the worked student's recipe at the SmolLM2-135M shape")
+    wk.add_argument("--assets", type=Path, default=Path("bench/.gpu"))
+    wk.add_argument("--batch-sizes", default="2,16")
+    wk.add_argument("--steps", type=int, default=200, help="optimizer steps timed per batch size")
     args = parser.parse_args(argv)
     if args.command == "export":
-        export(args.out)
+        export(args.out, args.worked)
+    elif args.command == "worked":
+        worked(args.assets, [int(b) for b in args.batch_sizes.split(",")], args.steps)
     else:
         run(args.assets, args.shape, [int(b) for b in args.batch_sizes.split(",")], args.max_steps, args.n_eval)
     return 0

@@ -256,6 +256,10 @@ def _load_base(resolved: ResolvedModel, device: str, dtype: str) -> tuple[Any, A
 
     kwargs = _from_pretrained_kwargs(resolved)
     model_kwargs = dict(kwargs)
+    # transformers >= 5.2x fetches "hub kernels" (remote code) for some layers at load time by
+    # default; on a GPU without a hub that load fails (seen on an H200, BENCHMARKS.md, GPU), and
+    # elsewhere it swaps layers for code nobody reviewed. Off unless the user sets USE_HUB_KERNELS.
+    os.environ.setdefault("USE_HUB_KERNELS", "NO")
     if resolved.gguf_file:
         from transformers import GgufConfig
 

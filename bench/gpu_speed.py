@@ -3,10 +3,14 @@
 Speed does not depend on the weights' values, and the GPU machine has no model hub and carries
 at most 64 MiB, so the 98 MB embedded model cannot travel. Two steps:
 
-1. Here, with the embedded model installed, write what the GPU machine needs (about 4 MB):
-   SmolLM2's tokenizer and the seed and standard data with their curricula.
+1. Here, with the embedded model installed, write what the GPU machine needs (about 11 MiB):
+   SmolLM2's tokenizer, the seed curriculum, the standard test split and a worked curriculum.
 
        .venv/bin/python bench/gpu_speed.py export --out bench/.gpu      # bench/.gpu is git-ignored
+
+   The GPU machine's own packages may lack pydantic or hold other transformers / peft versions:
+   carry physlab's as wheels, and run with USE_HUB_KERNELS=NO (physlab's default; transformers
+   >= 5.2x otherwise fetches layer kernels from the hub at load time and fails without one).
 
 2. On the GPU machine (device tool: carry bench/.gpu), for each shape:
 

@@ -30,7 +30,8 @@ How:
   a crush line compares two forces; the text may state only the grip) is not one the teacher
   would write, and is left unconstrained.
 - `choose(...)` keeps the model's token when it keeps the literal on the way to an allowed
-  string; otherwise it picks the best of the model's top candidates on the way to a *fresh*
+  string (to a fresh one where every slot of its kind left in the line needs a number the line
+  has not copied yet: the crush line's second force); otherwise it picks the best of the model's top candidates on the way to a *fresh*
   one (not yet copied into this line; see `Constraint`); when none fits, the model's own
   choice stands.
 
@@ -266,6 +267,9 @@ class Constraint:
     allowed: frozenset[str]
     written: str
     fresh: frozenset[str]
+    # Every slot of this kind left in the line must take a number not yet in it (the crush line's
+    # second force): then even the model's own choice must be on the way to a fresh number.
+    must_fresh: bool = False
 
 
 @dataclass
@@ -276,7 +280,8 @@ class Typer:
     changed: int = 0  # tokens where the constraint overrode the model's own choice
     grammar: bool = False  # also keep every formula a shape the teacher writes (`shape_ok`)
     reshaped: int = 0  # tokens where the grammar overrode the model's own choice
-    _cache: dict[tuple[int, str, int], frozenset[str] | None] = field(default_factory=dict)
+    _cache: dict[tuple[int, str, int], tuple[frozenset[str] | None, tuple[tuple[int, int], ...]]] = field(
+        default_factory=dict)
 
     @classmethod
     def for_description(cls, description: str, grammar: bool = False) -> Typer:
@@ -339,24 +344,41 @@ class Typer:
         if cache_key not in self._cache:
             dims: set[str | None] = set()
             need = None  # distinct numbers of this literal's dimension the line compares
+            # Per matching shape: (distinct numbers of this literal's kind its teacher lines copy,
+            # literals of that kind from this one to the formula's end).
+            budget: list[tuple[int, int]] = []
             for s, literal in templates().get(key, {}).items():
                 if s.startswith(context + "#") and index < len(literal):
                     dims |= literal[index]
                     counts = distinct_needed().get(key, {}).get(s, {})
-                    for d in literal[index] - {None}:
+                    kinds = literal[index] - {None}
+                    shape_need = min((counts.get(d, 0) for d in kinds), default=0)
+                    for d in kinds:
                         need = counts.get(d, 0) if need is None else min(need, counts.get(d, 0))
+                    budget.append((shape_need, sum(1 for later in literal[index:] if later & kinds)))
             allowed = self.strings_for(frozenset(dims)) if dims else None
             # A line that compares more numbers of a kind than the text states (a crush line
             # for a text with one force, the grip) is one the teacher would not write: leave
             # the student's numbers as they are rather than force the one force into both slots.
             if allowed and need is not None and len(allowed - {"0"}) < need:
                 allowed = None
-            self._cache[cache_key] = allowed
-        allowed = self._cache[cache_key]
+            self._cache[cache_key] = (allowed, tuple(budget))
+        allowed, budget = self._cache[cache_key]
         if not allowed:
             return None
         used = {m.group(0) for m in _LITERAL_RE.finditer(formula[:len(formula) - len(written)])}
-        return Constraint(allowed, written, allowed - used - {"0"})
+        fresh = allowed - used - {"0"}
+        # The line still needs a new number of this kind in every slot of it that is left (in
+        # every shape it may become): the student who starts "0." there (on the way to the grip
+        # it already copied, or to a 0) is writing no number the teacher would, so even its own
+        # token must head for a fresh one. Seen on held-out wording: "Beyond about 36.7 N of
+        # pinch" with the grip 0.569 N, the crush line became 0.569/0.65.
+        # A number the text states twice ("5 by 5 cm") may be copied twice: then no demand.
+        copied = (used & allowed) - {"0"}
+        stated_twice = any(sum(n.text == c for n in self.numbers) > 1 for c in copied)
+        must_fresh = bool(budget) and bool(fresh) and not stated_twice and all(
+            len(copied) + left <= shape_need for shape_need, left in budget)
+        return Constraint(allowed, written, fresh, must_fresh)
 
 
 def _value_sign(formula: str) -> int | None:
@@ -477,7 +499,7 @@ def choose(candidates: Sequence[int], pieces: Sequence[str], constraint: Constra
     starting = not written and first[:1] in _DIGITS
     if not written and not starting:
         return candidates[0], False
-    if fits(written, first, constraint.allowed):
+    if fits(written, first, constraint.fresh if constraint.must_fresh else constraint.allowed):
         return candidates[0], False
     for token, piece in zip(candidates[1:], pieces[1:], strict=False):
         if starting and piece[:1] not in _DIGITS:

@@ -146,6 +146,10 @@ def test_the_teachers_own_formulas_are_always_allowed() -> None:
                 for match in typedcopy._LITERAL_RE.finditer(line.formula):
                     allowed = typer.allowed(head + line.formula[:match.start()])
                     assert allowed is None or match.group(0) in allowed.allowed, (record["id"], line.formula, match.group(0))
+                    # and a student writing the teacher's number is never overridden, even where
+                    # the slot must take a number not yet in the line
+                    assert allowed is None or not allowed.must_fresh or match.group(0) in allowed.fresh, (
+                        record["id"], line.formula, match.group(0))
                     checked += 1
     assert checked > 5000
 
@@ -156,6 +160,25 @@ def test_the_teachers_own_formulas_are_always_allowed() -> None:
 ])
 def test_a_piece_fits_only_on_the_way_to_an_allowed_number(written: str, piece: str, ok: bool) -> None:
     assert typedcopy.fits(written, piece, frozenset({"33.7", "1.26e1"})) is ok
+
+
+def test_a_slot_that_needs_a_new_number_is_not_given_the_grip_twice() -> None:
+    """Held-out wording, worked try 16: "Beyond about 36.7 N of pinch it gets dented" with a grip
+    of 0.569 N and μ = 0.65: the student wrote `0.569/0.` on its way to the grip again and ended
+    on 0.65. The crush line's second slot needs a force the line has not copied: typed copying
+    now steers the student's very first digit there."""
+    text = ("A wine glass, mass 0.218 kg; 193 mm high on a base 7.43 cm wide. A two-jaw gripper: 0.569 N "
+            "of closing force, a coefficient of friction μ = 0.65 on the pads. Beyond about 36.7 N of "
+            "pinch it gets dented. The lift calls for at most 5.9 m/s² upward.")
+    typer = typedcopy.Typer.for_description(text)
+    second = typer.allowed("grasp crushing: 0.569/")
+    assert second.must_fresh and second.fresh == {"36.7"}
+    assert typedcopy.choose([1, 2, 3], ["0", "4", "3"], second) == (3, True)  # "0" heads for 0.569 or 0
+    # the first slot may take either force, and lines that repeat nothing are unchanged
+    assert typer.allowed("grasp crushing: ").fresh == {"0.569", "36.7"}
+    # a number the text states twice may be copied twice
+    twice = typedcopy.Typer.for_description(text.replace("36.7 N", "0.569 N"))
+    assert twice.allowed("grasp crushing: 0.569/") is None or not twice.allowed("grasp crushing: 0.569/").must_fresh
 
 
 def test_choose_keeps_the_models_choice_unless_its_number_is_ruled_out() -> None:

@@ -712,7 +712,11 @@ class WorkedBackend(TransformersBackend):
         settings = {"answer_format": "worked", "calculator": self.use_calculator,
                     "max_new_tokens": self.WORKED_MAX_NEW_TOKENS}
         if self.typed_copy:
+            from physlab.typedcopy import RULES
+
+            # Which typed-copying rules answered: records of two rule sets must not mix.
             settings["typed_copy"] = True
+            settings["typed_copy_rules"] = RULES
         if self.grammar:
             settings["formula_grammar"] = True
         return settings

@@ -65,6 +65,10 @@ from typing import Any
 from physlab import calculator
 from physlab.worked import NA_OPTIONAL, NA_TEXT
 
+# The rules typed copying applies, recorded with every evaluation that uses it (a change here
+# changes answers: an evaluation refuses to resume under other rules).
+RULES = "dimension+fresh-slots"
+
 UNIT_DIMS = {
     "mg": "mass", "g": "mass", "kg": "mass",
     "mm": "length", "cm": "length", "m": "length", "in": "length",

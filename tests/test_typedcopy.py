@@ -379,3 +379,19 @@ def test_the_grammars_choice_stands_when_typed_copying_then_looks_at_it() -> Non
     # only a space or nothing that moves on: the model's token stands, the grammar never pads
     stuck = typedcopy.Typer([], grammar=True)
     assert chr(toolgen._typed(stuck, text, Logits(")  "), ord(")"), chr)) == ")" and stuck.reshaped == 0
+
+
+def test_an_evaluation_records_which_typed_copying_rules_answered() -> None:
+    """The rules change answers (the fresh-slot rule did on held-out wording), so a worked
+    student's answer settings name them and an evaluation will not resume under other ones."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from physlab.backends import WorkedBackend
+
+    tiny = LlamaForCausalLM(LlamaConfig(vocab_size=300, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                        num_attention_heads=2, num_key_value_heads=1))
+    backend = WorkedBackend(loaded=(tiny, CharTokenizer()), device="cpu", grammar=True)
+    settings = backend.answer_settings()
+    assert settings["typed_copy"] is True and settings["typed_copy_rules"] == typedcopy.RULES
+    plain = WorkedBackend(loaded=(tiny, CharTokenizer()), device="cpu")
+    assert "typed_copy_rules" not in plain.answer_settings()

@@ -30,8 +30,8 @@ How:
   a crush line compares two forces; the text may state only the grip) is not one the teacher
   would write, and is left unconstrained.
 - `choose(...)` keeps the model's token when it keeps the literal on the way to an allowed
-  string (to a fresh one where every slot of its kind left in the line needs a number the line
-  has not copied yet: the crush line's second force); otherwise it picks the best of the model's top candidates on the way to a *fresh*
+  string (to a fresh one where every force or mass slot of its kind left in the line needs a
+  number the line has not copied yet: the crush line's second force); otherwise it picks the best of the model's top candidates on the way to a *fresh*
   one (not yet copied into this line; see `Constraint`); when none fits, the model's own
   choice stands.
 
@@ -67,7 +67,12 @@ from physlab.worked import NA_OPTIONAL, NA_TEXT
 
 # The rules typed copying applies, recorded with every evaluation that uses it (a change here
 # changes answers: an evaluation refuses to resume under other rules).
-RULES = "dimension+fresh-slots"
+RULES = "dimension+fresh-force-mass-slots"
+# Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
+# may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
+# no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
+# turned those 0s into false failures (BENCHMARKS.md, typed copying's fresh slots).
+FRESH_KINDS = frozenset({"force", "mass"})
 
 UNIT_DIMS = {
     "mg": "mass", "g": "mass", "kg": "mass",
@@ -356,10 +361,13 @@ class Typer:
                     dims |= literal[index]
                     counts = distinct_needed().get(key, {}).get(s, {})
                     kinds = literal[index] - {None}
-                    shape_need = min((counts.get(d, 0) for d in kinds), default=0)
                     for d in kinds:
                         need = counts.get(d, 0) if need is None else min(need, counts.get(d, 0))
-                    budget.append((shape_need, sum(1 for later in literal[index:] if later & kinds)))
+                    if kinds and kinds <= FRESH_KINDS:
+                        shape_need = min(counts.get(d, 0) for d in kinds)
+                        budget.append((shape_need, sum(1 for later in literal[index:] if later & kinds)))
+                    else:
+                        budget.append((0, 1))  # never a demand: 0 or a repeat may be right here
             allowed = self.strings_for(frozenset(dims)) if dims else None
             # A line that compares more numbers of a kind than the text states (a crush line
             # for a text with one force, the grip) is one the teacher would not write: leave

@@ -176,6 +176,12 @@ def test_a_slot_that_needs_a_new_number_is_not_given_the_grip_twice() -> None:
     assert typedcopy.choose([1, 2, 3], ["0", "4", "3"], second) == (3, True)  # "0" heads for 0.569 or 0
     # the first slot may take either force, and lines that repeat nothing are unchanged
     assert typer.allowed("grasp crushing: ").fresh == {"0.569", "36.7"}
+    # where the teacher may write 0 (set down: no release height stated), 0 stays the student's
+    # to write: no length, speed or angle slot demands a fresh number
+    set_down = typedcopy.Typer.for_description(text + " Put down on the table, then released.")
+    release = set_down.allowed("place dropping: ")
+    assert not release.must_fresh and "0" in release.allowed
+    assert typedcopy.choose([1, 2], ["0", "1"], release) == (1, False)
     # a number the text states twice may be copied twice
     twice = typedcopy.Typer.for_description(text.replace("36.7 N", "0.569 N"))
     assert twice.allowed("grasp crushing: 0.569/") is None or not twice.allowed("grasp crushing: 0.569/").must_fresh

@@ -31,9 +31,9 @@ How:
   would write, and is left unconstrained.
 - `choose(...)` keeps the model's token when it keeps the literal on the way to an allowed
   string (to a fresh one where every force or mass slot of its kind left in the line needs a
-  number the line has not copied yet: the crush line's second force); otherwise it picks the best of the model's top candidates on the way to a *fresh*
-  one (not yet copied into this line; see `Constraint`); when none fits, the model's own
-  choice stands.
+  number the line has not copied yet: the crush line's second force); otherwise it picks the
+  best of the model's top candidates on the way to a *fresh* one (not yet copied into this
+  line; see `Constraint`); when none fits, the model's own choice stands.
 
 Formula grammar (`run:<id>:grammar`, typed copying and this): `shape_ok(line)` says whether a
 worked line being written can still become a formula of the teacher's forms for its check (its
@@ -276,8 +276,8 @@ class Constraint:
     allowed: frozenset[str]
     written: str
     fresh: frozenset[str]
-    # Every slot of this kind left in the line must take a number not yet in it (the crush line's
-    # second force): then even the model's own choice must be on the way to a fresh number.
+    # Every force or mass slot of this kind left in the line must take a number not yet in it
+    # (the crush line's second force): then even the model's own choice must head for a fresh one.
     must_fresh: bool = False
 
 

@@ -24,8 +24,8 @@ at most 64 MiB, so the 98 MB embedded model cannot travel. Two steps:
 
        PYTHONPATH=. python bench/gpu_speed.py worked --assets bench/.gpu --steps 200 --batch-sizes 2,16
 
-   times the worked student's recipe (BENCHMARKS.md, worked try 18: LoRA r16 on all linear layers
-   of the last 22 blocks, lr 1e-3, max length 768, decision weight 4) on the exported worked
+   times the dashboard's worked recipe (physlab.launch.RECIPES["worked"]: LoRA r16 on all linear
+   layers of the last 22 blocks, lr 1e-3, max length 768, decision weight 4) on the exported worked
    curriculum at the SmolLM2-135M shape for a fixed number of steps per batch size, and projects
    the time of the CPU run's 1,040 steps of 2 and of one epoch.
 
@@ -108,39 +108,48 @@ def peak_tflops(name: str) -> float | None:
     return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
 
 
+def timed_train(config, linear_params: int) -> dict:
+    """Train `config` (on CUDA when present, peak memory counters reset first); its manifest's
+    timings with the wall time including the model load, tokens/s and achieved TFLOP/s."""
+    import torch
+
+    from physlab.train import train
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    train(config, progress=False)
+    wall = time.perf_counter() - start
+    manifest = json.loads((Path(config.runs_dir) / config.run_id / "manifest.json").read_text())
+    tokens, seconds = manifest["tokens_seen"], manifest["train_time_s"]
+    return {"steps": manifest["total_steps"], "wall_s_including_model_load": round(wall, 2),
+            "load_s": manifest["load_time_s"], "train_s": seconds, "s_per_step": manifest["seconds_per_step"],
+            "tokens_per_s": round(tokens / seconds), "peak_memory_mb": manifest["peak_memory_mb"],
+            "achieved_tflops": round(4 * linear_params * tokens / seconds / 1e12, 2)}
+
+
 def run(assets: Path, shape: str, batch_sizes: list[int], max_steps: int | None, n_eval: int) -> None:
     import torch
 
     from physlab.backends import make_backend
     from physlab.datasets_io import read_split
     from physlab.prompts import build_prompt
-    from physlab.train import TrainConfig, train
+    from physlab.train import TrainConfig
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     name = gpu_name()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / shape
         linear_params = build_model(shape, assets / "tokenizer", folder, device)
-        if device == "cuda":
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats()
         config = TrainConfig(preset="seed", data_dir=str(assets / "data"), base_model=str(folder),
                              runs_dir=str(Path(tmp) / "runs"), run_id=f"gpu-{shape}", save_checkpoints=False,
                              max_steps=max_steps)
-        start = time.perf_counter()
-        train(config, progress=False)
-        wall = time.perf_counter() - start
-        manifest = json.loads((Path(tmp) / "runs" / config.run_id / "manifest.json").read_text())
-        tokens = manifest["tokens_seen"]
-        achieved = 4 * linear_params * tokens / manifest["train_time_s"] / 1e12
+        timings = timed_train(config, linear_params)
         peak = peak_tflops(name)
         print(json.dumps({
-            "what": "train, published recipe", "shape": shape, "device": name, "steps": manifest["total_steps"],
-            "wall_s_including_model_load": round(wall, 2), "load_s": manifest["load_time_s"],
-            "train_s": manifest["train_time_s"], "s_per_step": manifest["seconds_per_step"],
-            "tokens_per_s": round(tokens / manifest["train_time_s"]), "peak_memory_mb": manifest["peak_memory_mb"],
-            "achieved_tflops": round(achieved, 2),
-            "share_of_peak_bf16": round(achieved / peak, 4) if peak else None,
+            "what": "train, published recipe", "shape": shape, "device": name, **timings,
+            "share_of_peak_bf16": round(timings["achieved_tflops"] / peak, 4) if peak else None,
         }), flush=True)
 
         records = read_split(assets / "data" / "standard" / "test.jsonl")[:n_eval]
@@ -163,41 +172,32 @@ def run(assets: Path, shape: str, batch_sizes: list[int], max_steps: int | None,
 
 
 def worked(assets: Path, batch_sizes: list[int], steps: int, cpu_steps: int = 1040, cpu_batch: int = 2) -> None:
-    """Seconds per step of the worked recipe at the SmolLM2-135M shape, per batch size."""
+    """Seconds per step of the dashboard's worked recipe (physlab.launch.RECIPES) at the
+    SmolLM2-135M shape, per batch size, with what they project for the CPU run and one epoch."""
+    import dataclasses
+
     import torch
 
-    from physlab.train import TrainConfig, train
+    from physlab import launch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    name = gpu_name()
     curriculum = assets / "data" / "standard" / "curriculum-worked.jsonl"
     examples = sum(1 for line in curriculum.open() if line.strip())
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "smollm2-135m"
         linear_params = build_model("smollm2-135m", assets / "tokenizer", folder, device)
         for batch_size in batch_sizes:
-            if device == "cuda":
-                torch.cuda.empty_cache()
-                torch.cuda.reset_peak_memory_stats()
-            config = TrainConfig(
-                preset="standard", data_dir=str(assets / "data"), curriculum=str(curriculum), base_model=str(folder),
-                runs_dir=str(Path(tmp) / "runs"), run_id=f"gpu-worked-b{batch_size}", save_checkpoints=False,
-                lora_r=16, lora_alpha=32, target_modules=["all-linear"], lora_layers=22, learning_rate=1e-3,
-                batch_size=batch_size, max_length=768, warmup_ratio=0.03, pad_multiple=32, answer_logits=False,
-                decision_weight=4.0, max_steps=steps)
-            start = time.perf_counter()
-            train(config, progress=False)
-            wall = time.perf_counter() - start
-            manifest = json.loads((Path(tmp) / "runs" / config.run_id / "manifest.json").read_text())
-            per_step = manifest["seconds_per_step"]
-            tokens = manifest["tokens_seen"]
-            # The CPU run's examples (cpu_steps x cpu_batch) at this batch size, and one epoch.
+            form = dataclasses.replace(launch.recipe_form("worked", "standard"), base_model=str(folder),
+                                       batch_size=batch_size, max_steps=steps, max_minutes=0)
+            config = launch.training_config(form).model_copy(update={
+                "data_dir": str(assets / "data"), "curriculum": str(curriculum), "runs_dir": str(Path(tmp) / "runs"),
+                "run_id": f"gpu-worked-b{batch_size}", "save_checkpoints": False})
+            timings = timed_train(config, linear_params)
+            per_step = timings["s_per_step"]
             print(json.dumps({
-                "what": "train, worked recipe", "shape": "smollm2-135m", "device": name, "batch_size": batch_size,
-                "steps": manifest["total_steps"], "wall_s_including_model_load": round(wall, 2),
-                "s_per_step": per_step, "tokens_per_s": round(tokens / manifest["train_time_s"]),
-                "peak_memory_mb": manifest["peak_memory_mb"],
-                "achieved_tflops": round(4 * linear_params * tokens / manifest["train_time_s"] / 1e12, 2),
+                "what": "train, worked recipe", "shape": "smollm2-135m", "device": gpu_name(),
+                "batch_size": batch_size, **timings,
+                # the CPU run's examples (cpu_steps x cpu_batch) at this batch size, and one epoch
                 "projected_s_cpu_run_examples": round(per_step * cpu_steps * cpu_batch / batch_size, 1),
                 "projected_s_one_epoch": round(per_step * examples / batch_size, 1), "curriculum_examples": examples,
             }), flush=True)

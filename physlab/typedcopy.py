@@ -354,27 +354,29 @@ class Typer:
             dims: set[str | None] = set()
             need = None  # distinct numbers of this literal's dimension the line compares
             # Per matching shape: (distinct numbers of this literal's kind its teacher lines copy,
-            # literals of that kind from this one to the formula's end).
-            budget: list[tuple[int, int]] = []
+            # literals of that kind from this one to the formula's end). Emptied when any shape
+            # puts another kind here: then 0 or a repeat may be right, and nothing is demanded.
+            budget: list[tuple[int, int]] | None = []
             for s, literal in templates().get(key, {}).items():
                 if s.startswith(context + "#") and index < len(literal):
                     dims |= literal[index]
                     counts = distinct_needed().get(key, {}).get(s, {})
                     kinds = literal[index] - {None}
-                    for d in kinds:
-                        need = counts.get(d, 0) if need is None else min(need, counts.get(d, 0))
-                    if kinds and kinds <= FRESH_KINDS:
-                        shape_need = min(counts.get(d, 0) for d in kinds)
+                    if not kinds:
+                        continue
+                    shape_need = min(counts.get(d, 0) for d in kinds)
+                    need = shape_need if need is None else min(need, shape_need)
+                    if budget is not None and kinds <= FRESH_KINDS:
                         budget.append((shape_need, sum(1 for later in literal[index:] if later & kinds)))
                     else:
-                        budget.append((0, 1))  # never a demand: 0 or a repeat may be right here
+                        budget = None
             allowed = self.strings_for(frozenset(dims)) if dims else None
             # A line that compares more numbers of a kind than the text states (a crush line
             # for a text with one force, the grip) is one the teacher would not write: leave
             # the student's numbers as they are rather than force the one force into both slots.
             if allowed and need is not None and len(allowed - {"0"}) < need:
                 allowed = None
-            self._cache[cache_key] = (allowed, tuple(budget))
+            self._cache[cache_key] = (allowed, tuple(budget or ()))
         allowed, budget = self._cache[cache_key]
         if not allowed:
             return None

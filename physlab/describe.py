@@ -22,7 +22,9 @@ Held-out wording. Every list of templates or synonyms (`Choices`, registered in 
 has a `train` part and, for lists of three or more, a `held` part (about a quarter to a
 third). `wording="train"` uses only the train parts; `wording="holdout"` prefers the held
 parts wherever a list has one, so the text reads in phrasings never seen in training;
-`wording="any"` draws from both. Units and number styles are never held out (a model must
+`wording="any"` draws from both. `wording="wide"` draws from the train parts and a third,
+curriculum-only part (`WIDE`): more phrasings for the worked curriculum's extra copies, never
+used by a split. Units and number styles are never held out (a model must
 have seen grams to read grams). `heldout_markers()` lists a literal fragment of every held
 string, so a test can check that no train text contains one.
 
@@ -68,7 +70,7 @@ from string import Formatter
 
 from physlab.schema import Scenario
 
-WORDINGS = ("train", "holdout", "any")
+WORDINGS = ("train", "holdout", "any", "wide")
 
 # Words that give the label away (or judge the motion) and must never appear in a
 # description. Matched as word starts, case-insensitive, so "fragile" also catches
@@ -152,10 +154,13 @@ class Choices:
     name: str
     train: tuple[str, ...]
     held: tuple[str, ...] = ()
+    wide: tuple[str, ...] = ()  # curriculum-only extra phrasings (`wording="wide"`), never in a split
 
     def options(self, wording: str) -> tuple[str, ...]:
         if wording == "train":
             return self.train
+        if wording == "wide":
+            return self.train + self.wide
         if wording == "holdout":
             return self.held or self.train
         return self.train + self.held
@@ -167,8 +172,78 @@ REGISTRY: dict[str, Choices] = {}
 def _c(name: str, train: tuple[str, ...] | list[str], held: tuple[str, ...] | list[str] = ()) -> Choices:
     if name in REGISTRY:
         raise ValueError(f"wording list {name!r} registered twice")
-    REGISTRY[name] = choices = Choices(name, tuple(train), tuple(held))
+    REGISTRY[name] = choices = Choices(name, tuple(train), tuple(held), WIDE.get(name, ()))
     return choices
+
+
+# Curriculum-only phrasings (`wording="wide"`): more ways to say the train lists' sentences,
+# drawn beside the train ones only for the worked curriculum's extra copies (physlab.teacher,
+# `copy_wording`), so the standard splits keep their texts and every try's figures compare.
+# Written in words of their own, never from a held-out string (tests/test_wording.py checks
+# that no held-out pattern or marker occurs in them). Gripper and body words are left alone:
+# they carry the physics (contacts, inertia) and are matched by word lists.
+WIDE: dict[str, tuple[str, ...]] = {
+    "body.sentence": ("Structurally it is {body}.",),
+    "distractor.sentence": ("Its operators call the robot {name}.", "This happens in a {place}."),
+    "object.first": ("Next up is {thing}, {mass} in mass and {size}.",
+                     "{Thing} ({mass}, {size}) has to be transferred.",
+                     "The robot is given {thing} that weighs {mass} and measures {size}."),
+    "object.on_side": (", turned on its side", ", placed on its side"),
+    "size.box": ("{w} {u} × {d} {u} × {h} {u}", "{h} {u} tall on a {w} × {d} {u} base", "w {w}, d {d}, h {h} ({u})"),
+    "size.ball": ("{rad} radius", "with a {dia} diameter", "{dia} in width"),
+    "size.egg": ("{h} long and {dia} wide at the middle", "height {h}, width {dia}"),
+    "size.lying": ("length {h}, {dia} across", "{h} long with radius {rad}"),
+    "size.upright": ("height {h} and diameter {dia}", "{dia} in diameter, {h} in height", "{rad} in radius and {h} tall"),
+    "noun.com": ("mass center", "COM"),
+    "object.com": ("The {com_noun} is {com} above the bottom.", "{Com_noun}: {com} up.",
+                   "It has its {com_noun} {com} above the base."),
+    "fill.phrase": ("{p}% of the way up", "a liquid depth of {depth}", "{depth} deep"),
+    "object.fill": ("The container is open, with liquid up to {fill}.",
+                    "Open at the top, it contains liquid to {fill}."),
+    "object.crush": ("More than about {c} of squeeze would damage it.", "Its squeeze limit is about {c}.",
+                     "Grip forces over about {c} damage it."),
+    "grip.phrase": ("a grasp force of {f}", "{f} of grasp force", "a clamping load of {f}"),
+    "pad_mu.phrase": ("pad friction coefficient {mu}", "pads whose friction is {mu}"),
+    "payload.phrase": ("a payload of up to {m}", "a rated load of {m}"),
+    "hold.grasped": ("It is grasped by a {kind} with {grip} and {pad_mu}; the arm is rated for {payload_m}.",
+                     "A {kind} ({grip}; {pad_mu}) holds it, on an arm with {payload}."),
+    "hold.offset": ("The grasp is {offset} off the {com_noun}, and the pads have radius {pad}.",
+                    "Pad radius {pad}; the grip point sits {offset} from the {com_noun}."),
+    "noun.support_mu": ("contact friction",),
+    "hold.tray_stand": ("It is not held at all: it stands upright on {a_surface} that is moved; {mu_noun} {mu}.",
+                        "Unheld, it stands on {a_surface} that moves ({surface} {mu_noun} {mu})."),
+    "noun.rolling_res": ("rolling resistance factor",),
+    "hold.tray_roll": ("Nobody grips it; it lies on {a_surface} that is moved, {roll_noun} {rr}.",
+                       "It rests unheld on {a_surface} that moves; the {roll_noun} there is {rr}."),
+    "motion.ramp": (" (reached after {t})", ", the ramp taking {t}"),
+    "motion.grasped": ("It is lifted with up to {a_z} and carried with up to {a_h}{ramp} ({task}).",
+                       "The {task} has a lift acceleration of {a_z} and a horizontal one of {a_h}{ramp}."),
+    "motion.tray": ("The {surface} is accelerated sideways at up to {a_h}{ramp} in this {task}.",
+                    "During the {task} the {surface} reaches {a_h} of horizontal acceleration{ramp}."),
+    "obstacle.where.approach": ("while approaching", "as it reaches in"),
+    "obstacle.where.transport": ("in transit", "on the way over"),
+    "obstacle.gap": ("{Where} an obstacle is {gap} from the path; the arm's path error is up to {error}.",
+                     "The path passes within {gap} of an obstacle {where}, and the arm tracks it to {error}."),
+    "obstacle.stop": ("The arm is required to stop before the obstacle; it moves at {v}, has a reaction time "
+                      "of {t} and decelerates at {b}.",
+                      "It must be stopped ahead of the obstacle: speed {v}, {t} of reaction time, deceleration {b}."),
+    "place.tray_rest": ("Then the {surface} stops.", "At the end, the {surface} is halted."),
+    "place.release_high": ("It is let go of at {h} above the {surface}.",
+                           "The gripper releases it {h} above the {surface}."),
+    "place.release_contact": ("It is resting on the {surface} when it is released.",
+                              "The gripper lets go after it is set on the {surface}."),
+    "slope.deg": ("is angled at {t}°", "has a {t}-degree tilt"),
+    "slope.grade": ("has a grade of {t}%", "is on a {t}% slope"),
+    "slope.rise": ("rises by {r} across {run}", "has a rise of {r} per {run}"),
+    "slope.level": ("is not inclined (0°)",),
+    "place.incline": ("The destination {surface} {slope}{friction}.", "On placement, the {surface} {slope}{friction}."),
+    "place.incline_friction": (" and has {mu_noun} {mu}",),
+    "roll.start": ("moving at {v}", "with {v} of speed left"),
+    "roll.rest": ("stationary (0 m/s)",),
+    "roll.field": ("; {roll_noun}: {rr}",),
+    "place.roll": ("It is let go {start} onto the {surface}, which {slope}{rolling}; it is allowed to roll up to {tol}.",
+                   "The {surface} {slope}{rolling}. It is released {start} and may travel no more than {tol}."),
+}
 
 
 def _literal_parts(template: str) -> list[str]:
@@ -742,8 +817,8 @@ def _object_sentences(scenario: Scenario, w: _Writer) -> list[str]:
                              else {"fill": f"{p_expr}[%]"})}
         options = _FILL_PHRASE
         if not height_expr:  # no height written: percentages and fractions only
-            options = Choices("fill.phrase", tuple(t for t in options.train if "{depth}" not in t),
-                              tuple(t for t in options.held if "{depth}" not in t))
+            options = Choices("fill.phrase", *(tuple(t for t in part if "{depth}" not in t)
+                                               for part in (options.train, options.held, options.wide)))
         sentences.append(w.sentence(_FILL, fill=w.say(options, **fields)))
     return sentences
 
@@ -844,7 +919,7 @@ def describe_with_quantities(scenario: Scenario, rng: random.Random | int, wordi
     """The model's input text for `scenario` and the quantities it states (see the module doc).
 
     `wording`: "train" (no held-out templates or synonyms), "holdout" (held-out ones wherever
-    a list has them) or "any". The phrasing is chosen by `rng` (or an int seed).
+    a list has them), "any", or "wide" (train plus the curriculum-only `WIDE` phrasings). The phrasing is chosen by `rng` (or an int seed).
     """
     if wording not in WORDINGS:
         raise ValueError(f"wording must be one of {', '.join(WORDINGS)} (got {wording!r})")

@@ -512,7 +512,7 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
                      answer_format: str = "answer", rare_target: int = 0, max_variants: int = 2,
                      set_down: float = 0.0, balance_by: str = "check", tilt: float = 0.0,
                      stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False,
-                     fill: float = 0.0) -> Path:
+                     fill: float = 0.0, copy_wording: str = "train") -> Path:
     """Write <data_dir>/<preset>/curriculum.jsonl (or `out`) from the preset's train split.
 
     answers_only: targets without the REASONING line (the decision and the mode get the whole
@@ -537,7 +537,8 @@ def build_curriculum(preset: str, teacher: str | Teacher = "physics", data_dir: 
         return build_worked_curriculum(preset, data_dir=data_dir, out=out, progress=progress, stats=stats,
                                        rare_target=rare_target, max_variants=max_variants, set_down=set_down,
                                        balance_by=balance_by, tilt=tilt, stop=stop, fill=fill,
-                                       decide_target=decide_target, compare=compare, na_lines=na_lines)
+                                       decide_target=decide_target, compare=compare, na_lines=na_lines,
+                                       copy_wording=copy_wording)
     if answer_format != "answer":
         raise ValueError(f"format: must be answer or worked (got {answer_format!r})")
     writer = teacher if isinstance(teacher, Teacher) else make_teacher(teacher)
@@ -610,17 +611,21 @@ def _worked_example(record: dict, answer, variant: int = 0) -> dict:
     return example
 
 
-def rewrite_description(record: dict, variant: int) -> dict:
+COPY_WORDINGS = ("train", "wide")
+
+
+def rewrite_description(record: dict, variant: int, wording: str = "train") -> dict:
     """The record with a new description of the same scenario: another draw of the train
-    wording (units, number styles, sentence order, synonyms; never a held-out template),
-    seeded by the record id and the variant number, so a rebuild writes the same text."""
+    wording (units, number styles, sentence order, synonyms; never a held-out template), or
+    with `wording="wide"` also the curriculum-only phrasings (physlab.describe.WIDE), seeded by
+    the record id and the variant number, so a rebuild writes the same text."""
     import random
 
     from physlab.describe import describe_with_quantities
     from physlab.schema import parse_scenario
 
     described = describe_with_quantities(parse_scenario(record["params"]),
-                                         random.Random(f"{record['id']}/variant {variant}"), "train")
+                                         random.Random(f"{record['id']}/variant {variant}"), wording)
     return {**record, "description": described.text, "quantities": described.quantities}
 
 
@@ -966,7 +971,7 @@ def rare_check_variants(answers: list, target: int, max_per_record: int,
 def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int = 2,
                     set_down: float = 0.0, balance_by: str = "check", tilt: float = 0.0,
                     stop: float = 0.0, decide_target: int = 0, compare: bool = False, na_lines: bool = False,
-                    fill: float = 0.0) -> list[dict]:
+                    fill: float = 0.0, copy_wording: str = "train") -> list[dict]:
     """One worked example per train record (physlab.worked): formula lines, values, the answer;
     then, when `rare_target` > 0, extra descriptions of the records holding rare checks
     (`rare_check_variants`), and when `set_down` > 0, that share of the records set down
@@ -978,6 +983,9 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     after its original. With `compare`, a failing lift or transport phase ends with its
     comparison line (physlab.worked.comparison_line). With `na_lines`, each optional check of a
     reached phase that does not apply is written as an n/a line (physlab.worked.with_na_lines).
+    With `copy_wording="wide"`, every extra copy is described again in the train wording plus
+    the curriculum-only phrasings (physlab.describe.WIDE): the same scenarios, labels and
+    number of examples, in more ways of saying them; the originals keep their train.jsonl text.
 
     The label read off the lines (from the description's rounded numbers) must equal the
     physics label; a record where rounding flips it would teach a wrong answer, so it fails
@@ -1004,10 +1012,14 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     copies += [(index, FILL_VARIANT, fill_variant(records[index])) for index in fill_indices(records, fill)]
     if decide_target > 0:
         copies += decision_variants(records, answers, decide_target)
+    if copy_wording not in COPY_WORDINGS:
+        raise ValueError(f"copy_wording: one of {', '.join(COPY_WORDINGS)} (got {copy_wording!r})")
     extra: dict[int, list[dict]] = {}
     for index, variant, record in copies:
         if record is None:
             continue
+        if copy_wording != "train":
+            record = rewrite_description(record, variant, copy_wording)
         answer = worked_answer(record, compare, na_lines)
         if answer.label == record["label"]:  # a copy whose new rounding flips the label is left out
             extra.setdefault(index, []).append(_worked_example(record, answer, variant))
@@ -1019,14 +1031,15 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
                             rare_target: int = 0, max_variants: int = 2, set_down: float = 0.0,
                             balance_by: str = "check", tilt: float = 0.0, stop: float = 0.0,
                             decide_target: int = 0, compare: bool = False, na_lines: bool = False,
-                            fill: float = 0.0) -> Path:
+                            fill: float = 0.0, copy_wording: str = "train") -> Path:
     """Write <data_dir>/<preset>/curriculum-worked.jsonl (or `out`): the worked format.
 
     rare_target > 0 adds re-described copies of the records with rare checks until each check
     (`balance_by`: "check" or "formula", `rare_check_variants`) appears `rare_target` times (at
     most `max_variants` copies per record); set_down, tilt, stop, fill and decide_target add
     relabelled copies (`worked_examples`); compare adds the comparison line of a failing
-    largest-r phase."""
+    largest-r phase; copy_wording "wide" describes the extra copies with the curriculum-only
+    phrasings too (physlab.describe.WIDE)."""
     data_dir = Path(data_dir) if data_dir is not None else fileio.data_dir()
     train_path = data_dir / preset / "train.jsonl"
     if not train_path.is_file():
@@ -1042,6 +1055,8 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
     if not 0.0 <= stop <= MAX_STOP_COPIES:
         raise ValueError(f"stop: must be a share in [0, 1], or copies per record up to {MAX_STOP_COPIES:g} "
                          f"(got {stop})")
+    if copy_wording not in COPY_WORDINGS:
+        raise ValueError(f"copy_wording: one of {', '.join(COPY_WORDINGS)} (got {copy_wording!r})")
     if balance_by not in BALANCE_BY:
         raise ValueError(f"balance_by: must be one of {', '.join(BALANCE_BY)} (got {balance_by!r})")
     if balance_by != "check" and rare_target <= 0:
@@ -1050,7 +1065,8 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
     out_path = check_out_path(out) if out is not None else train_path.parent / "curriculum-worked.jsonl"
     examples = worked_examples(_read_train(train_path), rare_target=rare_target, max_variants=max_variants,
                                set_down=set_down, balance_by=balance_by, tilt=tilt, stop=stop, fill=fill,
-                               decide_target=decide_target, compare=compare, na_lines=na_lines)
+                               decide_target=decide_target, compare=compare, na_lines=na_lines,
+                               copy_wording=copy_wording)
     if stats is not None:
         for example in examples:
             stats.total += 1
@@ -1061,14 +1077,15 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
         (f" --balance-by {balance_by}" if balance_by != "check" else "") + \
         (f" --set-down {set_down:g}" if set_down else "") + (f" --tilt {tilt:g}" if tilt else "") + \
         (f" --stop {stop:g}" if stop else "") + (f" --fill {fill:g}" if fill else "") + (f" --decide-target {decide_target}" if decide_target else "") + \
-        (" --compare" if compare else "") + (" --na-lines" if na_lines else "")
+        (" --compare" if compare else "") + (" --na-lines" if na_lines else "") + \
+        (f" --copy-wording {copy_wording}" if copy_wording != "train" else "")
     write_derived(out_path, examples, sources={"train.jsonl": train_path},
                   rebuild=f"physlab curriculum build --preset {preset} --format worked{flags}",
                   extra={"preset": preset, "teacher": "physics", "format": "worked",
                          "dataset_hash": _dataset_hash(train_path),
                          "rare_target": rare_target, "max_variants": max_variants, "set_down": set_down,
                          "balance_by": balance_by, "tilt": tilt, "stop": stop, "fill": fill, "decide_target": decide_target,
-                         "compare": compare, "na_lines": na_lines,
+                         "compare": compare, "na_lines": na_lines, "copy_wording": copy_wording,
                          "variants": variants,  # rare-check + set-down + tilted + must-stop + filled + perturbed copies
                          "set_down_variants": sum(1 for e in examples if e.get("variant") == SET_DOWN_VARIANT),
                          "tilt_variants": sum(1 for e in examples if e.get("variant") == TILT_VARIANT),

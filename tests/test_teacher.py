@@ -227,15 +227,18 @@ def test_cli_builds_and_rejects_bad_teachers(tiny_data: Path, capsys: pytest.Cap
 
 
 def test_cli_worked_augmentation_flags_reach_the_sidecar(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--stop, --fill, --decide-target, --compare and --na-lines are written into the curriculum's sidecar and its
-    rebuild command; with the answer format they are a clear error, not ignored."""
+    """--stop, --fill, --decide-target, --compare, --na-lines and --copy-wording are written into the curriculum's
+    sidecar and its rebuild command; with the answer format they are a clear error, not ignored."""
     import json
 
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--format", "worked",
-                     "--stop", "0.5", "--fill", "0.5", "--decide-target", "3", "--compare", "--na-lines", "--quiet"]) == 0
+                     "--stop", "0.5", "--fill", "0.5", "--decide-target", "3", "--compare", "--na-lines", "--copy-wording", "wide",
+                     "--quiet"]) == 0
     meta = json.loads((tiny_data / "tiny" / "curriculum-worked.jsonl.meta.json").read_text())
     assert meta["stop"] == 0.5 and meta["fill"] == 0.5 and meta["decide_target"] == 3 and meta["compare"] is True and meta["na_lines"] is True
-    assert meta["rebuild"].endswith("--format worked --stop 0.5 --fill 0.5 --decide-target 3 --compare --na-lines")
+    assert meta["copy_wording"] == "wide"
+    assert meta["rebuild"].endswith("--format worked --stop 0.5 --fill 0.5 --decide-target 3 --compare --na-lines "
+                                    "--copy-wording wide")
     rows = [json.loads(line) for line in (tiny_data / "tiny" / "curriculum-worked.jsonl").read_text().splitlines()]
     assert all(r["completion"].startswith("grasp collision: ") for r in rows)  # --na-lines: a fixed first line
     assert any(": n/a\n" in r["completion"] for r in rows)
@@ -243,14 +246,17 @@ def test_cli_worked_augmentation_flags_reach_the_sidecar(tiny_data: Path, capsys
     assert not failing_transport  # --compare: a failing transport phase ends with its comparison
     capsys.readouterr()
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--compare"]) == 2
-    assert "--na-lines: only with --format worked" in capsys.readouterr().err
+    assert "--copy-wording: only with --format worked" in capsys.readouterr().err
     capsys.readouterr()
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data),
                      "--decide-target", "3"]) == 2
     err = capsys.readouterr().err
-    assert "--compare, --na-lines: only with --format worked" in err and "Traceback" not in err
+    assert "--compare, --na-lines, --copy-wording: only with --format worked" in err and "Traceback" not in err
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--na-lines"]) == 2
-    assert "--na-lines: only with --format worked" in capsys.readouterr().err
+    assert "--copy-wording: only with --format worked" in capsys.readouterr().err
+    assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data),
+                     "--copy-wording", "wide"]) == 2
+    assert "--copy-wording: only with --format worked" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- LLM teachers

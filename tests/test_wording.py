@@ -20,11 +20,13 @@ from physlab.describe import (
     BODY_WORDS,
     GRIPPER_WORDS,
     REGISTRY,
+    WIDE,
     Described,
     _Writer,
     describe,
     describe_with_quantities,
     eval_expression,
+    find_leaks,
     heldout_markers,
     heldout_patterns,
 )
@@ -73,6 +75,38 @@ def test_held_out_strings_are_not_written_by_any_train_string() -> None:
             for train in choices.train:
                 assert not pattern.search(_template_regex_free(train)), (held, train)
                 assert markers[held] not in train or len(markers[held]) < 4, (held, train)
+
+
+def test_curriculum_only_phrasings_are_new_and_never_held_out() -> None:
+    """physlab.describe.WIDE: each entry extends a registered list with a phrasing of its own,
+    uses only the fields that list's train templates use, and holds no held-out pattern or
+    marker, so a curriculum built with --copy-wording wide still never shows held-out wording."""
+    patterns, markers = heldout_patterns(), heldout_markers()
+
+    def fields(template: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+    assert set(WIDE) <= set(REGISTRY) and sum(map(len, WIDE.values())) >= 60
+    for name, extra in WIDE.items():
+        choices = REGISTRY[name]
+        assert choices.wide == extra and choices.options("wide") == choices.train + extra, name
+        allowed = set().union(*map(fields, choices.train))
+        for template in extra:
+            assert template not in choices.train + choices.held, (name, template)
+            assert fields(template) <= allowed, (name, template, fields(template) - allowed)
+            assert not find_leaks(template), (name, template)
+            for held, pattern in patterns.items():
+                assert not pattern.search(_template_regex_free(template)), (held, template)
+                assert markers[held] not in template or len(markers[held]) < 4, (held, template)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenario=scenarios, seed=st.integers(0, 10_000))
+def test_wide_wording_keeps_the_numbers_and_never_uses_held_out_strings(scenario, seed: int) -> None:
+    described = describe_with_quantities(scenario, random.Random(seed), "wide")
+    check_description(scenario, described)  # every needed number written, true to its rounding
+    assert not find_leaks(described.text), described.text
+    assert not [held for held, p in heldout_patterns().items() if p.search(described.text)], described.text
 
 
 def test_held_out_wording_never_appears_in_train_texts(standard_data) -> None:

@@ -394,6 +394,34 @@ def test_worked_curriculum_rows(tmp_path) -> None:
         build_curriculum("seed", data_dir=tmp_path, answer_format="worked", progress=False, decide_target=-1)
 
 
+def test_wide_copy_wording_rewords_only_the_copies(standard) -> None:
+    """--copy-wording wide: the same examples (scenario, label, variant, order) as the train
+    wording, the originals untouched, the copies described again with the curriculum-only
+    phrasings where they were drawn, never a held-out template, and a rebuild writes the same."""
+    import re
+
+    from physlab.describe import WIDE, heldout_patterns
+    from physlab.teacher import worked_examples
+
+    records = standard["train"][:200]
+    kwargs = {"rare_target": 40, "max_variants": 2, "set_down": 0.2}
+    plain = worked_examples(records, **kwargs)
+    wide = worked_examples(records, copy_wording="wide", **kwargs)
+    assert wide == worked_examples(records, copy_wording="wide", **kwargs)
+    assert [(e["scenario_id"], e["label"], e.get("variant")) for e in wide] == \
+        [(e["scenario_id"], e["label"], e.get("variant")) for e in plain]
+    assert [e for e in wide if not e.get("variant")] == [e for e in plain if not e.get("variant")]
+    copies = [(p, w) for p, w in zip(plain, wide, strict=True) if w.get("variant")]
+    assert copies and sum(p["prompt"] != w["prompt"] for p, w in copies) >= 0.8 * len(copies)
+    literals = {max(re.split(r"\{[^}]*\}", t), key=len).strip() for extra in WIDE.values() for t in extra}
+    literals = {t for t in literals if len(t) >= 12}
+    assert sum(any(t in w["prompt"] for t in literals) for _, w in copies) >= 0.3 * len(copies)
+    patterns = heldout_patterns()
+    assert not [w["scenario_id"] for _, w in copies if any(p.search(w["prompt"]) for p in patterns.values())]
+    with pytest.raises(ValueError, match="copy_wording: one of train, wide"):
+        worked_examples(records[:5], copy_wording="holdout")
+
+
 def test_rare_checks_get_more_descriptions_of_the_same_scenarios(standard) -> None:
     """--rare-target: records holding rare checks are described again (train wording, other
     draws), with the same params and label, until each check reaches the target; none of the

@@ -63,6 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="--format worked: write each optional check of a phase (an obstacle, a crush limit, "
                             "a liquid, a slope, a rolling body) at a fixed place, as 'grasp crushing: n/a' where "
                             "it does not apply (default: off)")
+    build.add_argument("--copy-wording", default="train", choices=("train", "wide"),
+                       help="--format worked: the wording of the extra copies (rare checks, set down, ...): "
+                            "train (default, the splits' train templates) or wide (those plus curriculum-only "
+                            "phrasings, physlab.describe.WIDE; never a held-out template)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
     parser.set_defaults(func=lambda args: _help(parser))
@@ -80,9 +84,10 @@ def _build(args: argparse.Namespace) -> int:
     if args.answer_format == "worked" and (args.teacher != "physics" or args.answers_only):
         raise ValueError("--format worked is written by the physics teacher alone, without --answers-only")
     if (args.rare_target or args.set_down or args.tilt or args.stop or args.fill or args.decide_target or args.compare
-            or args.na_lines or args.balance_by != "check") and args.answer_format != "worked":
+            or args.na_lines or args.balance_by != "check" or args.copy_wording != "train") \
+            and args.answer_format != "worked":
         raise ValueError("--rare-target, --balance-by, --set-down, --tilt, --stop, --fill, --decide-target, "
-                         "--compare, --na-lines: only with --format worked")
+                         "--compare, --na-lines, --copy-wording: only with --format worked")
     stats = CurriculumStats()
     try:
         path = build_curriculum(args.preset, teacher=args.teacher, data_dir=args.data_dir, out=args.out,
@@ -91,7 +96,7 @@ def _build(args: argparse.Namespace) -> int:
                                 max_variants=args.max_variants, set_down=args.set_down,
                                 balance_by=args.balance_by, tilt=args.tilt, stop=args.stop, fill=args.fill,
                                 decide_target=args.decide_target, compare=args.compare,
-                                na_lines=args.na_lines)
+                                na_lines=args.na_lines, copy_wording=args.copy_wording)
     except TeacherUnavailableError as err:
         print(f"physlab: error: {err}", file=sys.stderr)
         return 1

@@ -409,8 +409,10 @@ def curriculum_differences(preset: str, recipe: str = "answer") -> list[str]:
     if meta is None:
         return []
     out = []
-    for key, want in build.items():
-        got = meta.get("format" if key == "answer_format" else key, False if isinstance(want, bool) else None)
+    # copy_wording is compared even where a recipe leaves it out: such a recipe means train wording
+    for key, want in {"copy_wording": "train", **build}.items():
+        default = "train" if key == "copy_wording" else False if isinstance(want, bool) else None
+        got = meta.get("format" if key == "answer_format" else key, default)
         if got != want:
             out.append(f"{key}: {got}, the recipe says {want}")
     return out

@@ -634,8 +634,8 @@ SET_DOWN_VARIANT = 100  # variant number of a set-down copy (rare-check copies c
 
 def set_down_variant(record: dict) -> dict:
     """The record's scenario set down instead of let go above the support: release height 0,
-    relabelled by physics and described again (train wording; the text says it is set down
-    and gives no release height).
+    relabelled by physics and described again (train wording, or wide with --copy-wording; the
+    text says it is set down and gives no release height).
 
     The generator draws every release height from (0, 3 cm], so no train text ever said "set
     it down", and the student invented a release height for every hand-written text that did
@@ -672,8 +672,8 @@ TILT_VARIANT = 200  # variant number of a tilted copy
 
 def tilt_variant(record: dict) -> dict | None:
     """The record's scenario with its support tilted: a rolling object let go on a slope
-    instead of a level surface, relabelled by physics and described again (train wording, the
-    slope in degrees, as a grade or as a rise over a run). None when no draw is clear of the
+    instead of a level surface, relabelled by physics and described again (train wording, or
+    wide with --copy-wording; the slope in degrees, as a grade or as a rise over a run). None when no draw is clear of the
     boundary (scenarios.margin_kind) in 20 tries.
 
     Why: no standard train family lets a rolling object go on a slope (the incline families
@@ -984,8 +984,9 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     comparison line (physlab.worked.comparison_line). With `na_lines`, each optional check of a
     reached phase that does not apply is written as an n/a line (physlab.worked.with_na_lines).
     With `copy_wording="wide"`, every extra copy is described again in the train wording plus
-    the curriculum-only phrasings (physlab.describe.WIDE): the same scenarios, labels and
-    number of examples, in more ways of saying them; the originals keep their train.jsonl text.
+    the curriculum-only phrasings (physlab.describe.WIDE): the same copies, chosen from the
+    train-wording answers, in more ways of saying them (a copy whose new rounding flips its label
+    is still left out); the originals keep their train.jsonl text.
 
     The label read off the lines (from the description's rounded numbers) must equal the
     physics label; a record where rounding flips it would teach a wrong answer, so it fails
@@ -994,6 +995,8 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     """
     from physlab.worked import worked_answer
 
+    if copy_wording not in COPY_WORDINGS:
+        raise ValueError(f"copy_wording: one of {', '.join(COPY_WORDINGS)} (got {copy_wording!r})")
     examples, answers = [], []
     for record in records:
         answer = worked_answer(record, compare, na_lines)
@@ -1012,8 +1015,6 @@ def worked_examples(records: list[dict], rare_target: int = 0, max_variants: int
     copies += [(index, FILL_VARIANT, fill_variant(records[index])) for index in fill_indices(records, fill)]
     if decide_target > 0:
         copies += decision_variants(records, answers, decide_target)
-    if copy_wording not in COPY_WORDINGS:
-        raise ValueError(f"copy_wording: one of {', '.join(COPY_WORDINGS)} (got {copy_wording!r})")
     extra: dict[int, list[dict]] = {}
     for index, variant, record in copies:
         if record is None:

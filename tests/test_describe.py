@@ -262,7 +262,7 @@ def test_catalog_descriptions_are_clean_and_complete() -> None:
     for name, family in catalog.FAMILIES.items():
         for i in range(12):
             scenario = parse_scenario(catalog.sample_params(family, rng), where=f"family {name}: ")
-            wording = WORDINGS[i % 3]
+            wording = WORDINGS[i % len(WORDINGS)]
             described = describe_with_quantities(scenario, rng, wording)
             assert find_leaks(described.text) == [], (name, described.text)
             check_description(scenario, described)

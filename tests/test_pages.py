@@ -413,6 +413,9 @@ def test_train_page_worked_recipe_builds_its_curriculum_and_launches_its_config(
     sidecar.write_text(json.dumps({**meta, "compare": False}))
     at.run()
     assert any("compare: False, the recipe says True" in w.value for w in at.warning), [w.value for w in at.warning]
+    sidecar.write_text(json.dumps({**meta, "copy_wording": "wide"}))  # built with --copy-wording wide
+    at.run()
+    assert any("copy_wording: wide, the recipe says train" in w.value for w in at.warning), [w.value for w in at.warning]
     sidecar.write_text(json.dumps(meta))
     at.run()
 

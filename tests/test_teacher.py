@@ -232,15 +232,24 @@ def test_cli_worked_augmentation_flags_reach_the_sidecar(tiny_data: Path, capsys
     import json
 
     assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--format", "worked",
-                     "--stop", "0.5", "--fill", "0.5", "--decide-target", "3", "--compare", "--na-lines", "--copy-wording", "wide",
+                     "--rare-target", "5", "--stop", "0.5", "--fill", "0.5", "--decide-target", "3", "--compare",
+                     "--na-lines", "--copy-wording", "wide",
                      "--quiet"]) == 0
     meta = json.loads((tiny_data / "tiny" / "curriculum-worked.jsonl.meta.json").read_text())
     assert meta["stop"] == 0.5 and meta["fill"] == 0.5 and meta["decide_target"] == 3 and meta["compare"] is True and meta["na_lines"] is True
     assert meta["copy_wording"] == "wide"
-    assert meta["rebuild"].endswith("--format worked --stop 0.5 --fill 0.5 --decide-target 3 --compare --na-lines "
-                                    "--copy-wording wide")
+    assert meta["rebuild"].endswith("--format worked --rare-target 5 --max-variants 2 --stop 0.5 --fill 0.5 --decide-target 3 "
+                                    "--compare --na-lines --copy-wording wide")
     rows = [json.loads(line) for line in (tiny_data / "tiny" / "curriculum-worked.jsonl").read_text().splitlines()]
     assert all(r["completion"].startswith("grasp collision: ") for r in rows)  # --na-lines: a fixed first line
+    plain_path = tiny_data / "tiny" / "curriculum-plain.jsonl"
+    assert cli.main(["curriculum", "build", "--preset", "tiny", "--data-dir", str(tiny_data), "--format", "worked",
+                     "--rare-target", "5", "--stop", "0.5", "--fill", "0.5", "--decide-target", "3", "--compare",
+                     "--na-lines", "--out", str(plain_path), "--quiet"]) == 0
+    plain = [json.loads(line) for line in plain_path.read_text().splitlines()]
+    copies = [(p["prompt"], r["prompt"]) for p, r in zip(plain, rows, strict=True) if r.get("variant")]
+    assert copies and any(a != b for a, b in copies)  # --copy-wording reached the copies ...
+    assert [p["prompt"] for p in plain if not p.get("variant")] == [r["prompt"] for r in rows if not r.get("variant")]
     assert any(": n/a\n" in r["completion"] for r in rows)
     failing_transport = [r for r in rows if "transport" in r["completion"] and " FAILS\nYES" in r["completion"]]
     assert not failing_transport  # --compare: a failing transport phase ends with its comparison

@@ -408,10 +408,18 @@ def curriculum_differences(preset: str, recipe: str = "answer") -> list[str]:
         return ["its sidecar cannot be read"]
     if meta is None:
         return []
+    import inspect
+
+    from physlab.teacher import build_worked_curriculum
+
+    # Every option the sidecar records is compared, also those the recipe leaves out (then it
+    # means the builder's default, e.g. --copy-wording train or no --fill); an option an older
+    # sidecar lacks was built at that default.
+    defaults = {name: p.default for name, p in inspect.signature(build_worked_curriculum).parameters.items()
+                if p.default is not p.empty and name in meta}
     out = []
-    # copy_wording is compared even where a recipe leaves it out: such a recipe means train wording
-    for key, want in {"copy_wording": "train", **build}.items():
-        default = "train" if key == "copy_wording" else False if isinstance(want, bool) else None
+    for key, want in {**defaults, **build}.items():
+        default = defaults.get(key, False if isinstance(want, bool) else None)
         got = meta.get("format" if key == "answer_format" else key, default)
         if got != want:
             out.append(f"{key}: {got}, the recipe says {want}")

@@ -1056,8 +1056,6 @@ def build_worked_curriculum(preset: str, data_dir: str | Path | None = None, out
     if not 0.0 <= stop <= MAX_STOP_COPIES:
         raise ValueError(f"stop: must be a share in [0, 1], or copies per record up to {MAX_STOP_COPIES:g} "
                          f"(got {stop})")
-    if copy_wording not in COPY_WORDINGS:
-        raise ValueError(f"copy_wording: one of {', '.join(COPY_WORDINGS)} (got {copy_wording!r})")
     if balance_by not in BALANCE_BY:
         raise ValueError(f"balance_by: must be one of {', '.join(BALANCE_BY)} (got {balance_by!r})")
     if balance_by != "check" and rare_target <= 0:

@@ -718,7 +718,9 @@ class WorkedBackend(TransformersBackend):
             settings["typed_copy"] = True
             settings["typed_copy_rules"] = RULES
         if self.grammar:
-            settings["formula_grammar"] = True
+            from physlab.typedcopy import GRAMMAR_RULES
+
+            settings["formula_grammar"] = GRAMMAR_RULES  # which forms it allows changes answers
         return settings
 
     def score(self, prompts: list[str]) -> list[dict[str, float]]:

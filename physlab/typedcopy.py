@@ -45,6 +45,9 @@ still chooses the check, which form (a plain clearance or one with a stopping di
 number and the verdict; the grammar only replaces a token that would make a formula no check
 has ("max(tan(4.35[°]*0.0157, ..." for the rolling line, worked try 7) with the best of the
 model's top candidates that keeps one and moves the formula on (not a space, not a lone `[`).
+Of a check's forms it allows only those whose every kind of number the text states
+(`Typer.stated_forms`): no stopping-distance clearance for a text with no speed and no reaction
+time. Where the text states every kind for every form, or for none, all forms stay allowed.
 
 Dimensions: "mass", "length", "force", "time", "speed", "accel", "angle", "percent", and
 "ratio" (a dimensionless slot: a friction coefficient, a fill fraction), which takes bare
@@ -68,6 +71,9 @@ from physlab.worked import NA_OPTIONAL, NA_TEXT
 # The rules typed copying applies, recorded with every evaluation that uses it (a change here
 # changes answers: an evaluation refuses to resume under other rules).
 RULES = "dimension+fresh-force-mass-slots"
+# The formula grammar's rules, recorded the same way: the teacher's forms for each check, only
+# those whose every kind of number the text states (`Typer.stated_forms`).
+GRAMMAR_RULES = "teacher-forms+stated-kinds"
 # Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
 # may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
 # no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
@@ -291,6 +297,7 @@ class Typer:
     reshaped: int = 0  # tokens where the grammar overrode the model's own choice
     _cache: dict[tuple[int, str, int], tuple[frozenset[str] | None, tuple[tuple[int, int], ...]]] = field(
         default_factory=dict)
+    _forms: dict[tuple[int, str], Any] = field(default_factory=dict)
 
     @classmethod
     def for_description(cls, description: str, grammar: bool = False) -> Typer:
@@ -303,8 +310,38 @@ class Typer:
             return True
         line = text.rsplit("\n", 1)[-1] + piece
         if "\n" in piece:
-            return shape_ok(line.split("\n", 1)[0], complete=True) is not False
-        return shape_ok(line) is not False
+            return shape_ok(line.split("\n", 1)[0], complete=True, forms=self.stated_pattern) is not False
+        return shape_ok(line, forms=self.stated_pattern) is not False
+
+    @functools.cached_property
+    def stated_kinds(self) -> frozenset[str]:
+        """The kinds of number the text states (non-zero): a bare number or a percentage can
+        be a ratio; accelerations are one kind."""
+        kinds: set[str] = set()
+        for n in self.numbers:
+            if n.value != 0:
+                kinds |= {"ratio"} if n.dim is None else {_kind(n.dim)} | ({"ratio"} if n.dim == "percent" else set())
+        return frozenset(kinds)
+
+    def stated_forms(self, key: tuple[int, str]) -> frozenset[str] | None:
+        """The forms of the check `key` that the text states every kind of number for (any of
+        the form's shapes), or None when that is all of them or none (then the grammar allows
+        every form, as without a text). Why: a student that sees a stopping-distance clearance
+        in training now and then writes one for a text with no speed and no reaction time, and
+        fills it with the accelerations (worked try 16: 20 of 152 test collision lines)."""
+        forms = form_kinds().get(key)
+        if not forms:
+            return None
+        kept = frozenset(form for form, shapes in forms.items()
+                         if any(kinds <= self.stated_kinds for kinds in shapes))
+        return kept if kept and kept != frozenset(forms) else None
+
+    def stated_pattern(self, key: tuple[int, str]) -> Any:
+        """The grammar pattern of `stated_forms(key)` (None: every form)."""
+        if key not in self._forms:
+            forms = self.stated_forms(key)
+            self._forms[key] = None if forms is None else form_pattern(key, forms)
+        return self._forms[key]
 
     def shape_moves_on(self, text: str, piece: str) -> bool:
         """`shape_allows`, and the piece writes something of the formula (not only spaces or an
@@ -416,25 +453,57 @@ def _has_value_sign(formula: str) -> bool:
 CONVERSIONS = ("(#*#)", "(#/#)", "(atan(#))", "(atan(#/#))")  # what a wording puts at a number
 
 
+def grammar_form(shape_: str) -> str:
+    """The grammar's form of a teacher shape: conversions read as one number
+    (physlab.teacher.formula_form), the rolling body as `k=B`."""
+    from physlab.teacher import formula_form
+
+    return re.sub(r"k=(?:[a-z_]+|#)", "k=B", formula_form(shape_))
+
+
 @functools.cache
 def grammar_patterns() -> dict[tuple[int, str], Any]:
     """{(phase, mode): compiled pattern of the formula shapes the teacher writes for it}: each of
-    its forms (physlab.teacher.formula_form) with, at every number, `#` or any unit conversion
-    the teacher writes for that check, and any rolling body (calculator.BODIES, or a number)."""
+    its forms (`grammar_form`) with, at every number, `#` or any unit conversion the teacher
+    writes in that form's lines, and any rolling body (calculator.BODIES, or a number)."""
+    return {key: form_pattern(key, None) for key in templates()}
+
+
+@functools.cache
+def form_pattern(key: tuple[int, str], forms: frozenset[str] | None) -> Any:
+    """The compiled pattern of `forms` of the check `key` (all of its forms when None)."""
     import regex  # partial matching: "can this prefix still become a match"
 
-    from physlab.teacher import formula_form
-
+    shapes = templates()[key]
     body = "(?:" + "|".join(regex.escape(b) for b in sorted(calculator.BODIES, key=len, reverse=True)) + "|#)"
-    out = {}
-    for key, shapes in templates().items():
-        conversions = sorted({c for s in shapes for c in CONVERSIONS if c in s})
+    chosen = sorted({grammar_form(s) for s in shapes} if forms is None else forms)
+    alternatives = []
+    for form in chosen:
+        # the conversions the teacher writes in this form's lines (a stopping distance's 2*5 is
+        # not one a plain clearance may take), at any of its numbers
+        conversions = sorted({c for s in shapes if grammar_form(s) == form for c in CONVERSIONS if c in s})
         slot = "(?:#" + "".join("|" + regex.escape(c) for c in conversions) + ")"
-        forms = sorted({re.sub(r"k=(?:[a-z_]+|#)", "k=B", formula_form(s)) for s in shapes})
-        alternatives = ["".join(slot if part == "#" else "k=" + body if part == "k=B" else regex.escape(part)
-                                for part in re.split(r"(#|k=B)", form) if part) for form in forms]
-        out[key] = regex.compile("(?:" + "|".join(alternatives) + ")")
-    return out
+        alternatives.append("".join(slot if part == "#" else "k=" + body if part == "k=B" else regex.escape(part)
+                                    for part in re.split(r"(#|k=B)", form) if part))
+    return regex.compile("(?:" + "|".join(alternatives) + ")")
+
+
+@functools.cache
+def form_kinds() -> dict[tuple[int, str], dict[str, tuple[frozenset[str], ...]]]:
+    """{(phase, mode): {form: per teacher shape of it, the kinds of number its lines copy}}: the
+    kinds the teacher copies a stated (non-zero) number of, accelerations as one kind. A
+    stopping-distance clearance copies a time and a speed; a plain one copies two lengths."""
+    out: dict[tuple[int, str], dict[str, set[frozenset[str]]]] = {}
+    for key, shapes in distinct_needed().items():
+        for s, need in shapes.items():
+            kinds = frozenset(_kind(d) for d, n in need.items() if n)
+            out.setdefault(key, {}).setdefault(grammar_form(s), set()).add(kinds)
+    return {key: {form: tuple(sorted(v, key=sorted)) for form, v in forms.items()} for key, forms in out.items()}
+
+
+def _kind(dim: str) -> str:
+    """Accelerations count as one kind here: a direction word is no reason to drop a form."""
+    return "accel" if dim.startswith("accel") else dim
 
 
 def _units_ok(formula: str) -> bool:
@@ -448,14 +517,18 @@ def _units_ok(formula: str) -> bool:
     return True
 
 
-def shape_ok(line: str, complete: bool = False) -> bool | None:
+def shape_ok(line: str, complete: bool = False, forms: Any = None) -> bool | None:
     """Whether a worked line being written (`complete`: one that has just ended) can still be a
     formula of the teacher's forms for its phase and mode (`grammar_patterns`); None when it is
-    not a line of a known check (yet). A number or unit still being written counts as written."""
+    not a line of a known check (yet). A number or unit still being written counts as written.
+    `forms(key)`, when given, returns the pattern of the forms allowed for a check (None: all)."""
     head = _HEAD_RE.match(line)
     if head is None:
         return None
-    pattern = grammar_patterns().get((PHASES[head.group(1)], head.group(2)))
+    key = (PHASES[head.group(1)], head.group(2))
+    pattern = grammar_patterns().get(key)
+    if pattern is not None and forms is not None:
+        pattern = forms(key) or pattern
     if pattern is None:
         return None
     formula = line[head.end():]

@@ -47,7 +47,9 @@ has ("max(tan(4.35[°]*0.0157, ..." for the rolling line, worked try 7) with the
 model's top candidates that keeps one and moves the formula on (not a space, not a lone `[`).
 Of a check's forms it allows only those whose every kind of number the text states
 (`Typer.stated_forms`): no stopping-distance clearance for a text with no speed and no reaction
-time. Where the text states every kind for every form, or for none, all forms stay allowed.
+time. A form the teacher always writes for a text that states its kinds (`implied_forms`: the
+stopping distance, for a text with a speed, a reaction time and a braking deceleration) is then
+the only one allowed. Where this leaves every form of a check, or none, all forms stay allowed.
 
 Dimensions: "mass", "length", "force", "time", "speed", "accel", "angle", "percent", and
 "ratio" (a dimensionless slot: a friction coefficient, a fill fraction), which takes bare
@@ -72,8 +74,9 @@ from physlab.worked import NA_OPTIONAL, NA_TEXT
 # changes answers: an evaluation refuses to resume under other rules).
 RULES = "dimension+fresh-force-mass-slots"
 # The formula grammar's rules, recorded the same way: the teacher's forms for each check, only
-# those whose every kind of number the text states (`Typer.stated_forms`).
-GRAMMAR_RULES = "teacher-forms+stated-kinds"
+# those whose every kind of number the text states, the implied one where there is one
+# (`Typer.stated_forms`).
+GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms"
 # Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
 # may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
 # no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
@@ -236,22 +239,26 @@ def distinct_needed() -> dict[tuple[int, str], dict[str, dict[str, int]]]:
 
 
 @functools.cache
-def _tables() -> tuple[dict, dict]:
+def _tables() -> tuple[dict, dict, list]:
     from physlab import scenarios, worked
     from physlab.describe import describe_with_quantities
     from physlab.teacher import scenario_from_record
 
     table: dict[tuple[int, str], dict[str, list[set[str | None]]]] = {}
+    written: list[tuple[int, str, str, frozenset[str]]] = []  # each teacher line: its check, shape, text's kinds
     needed: dict[tuple[int, str], dict[str, dict[str, int]]] = {}
     records = [r for split in scenarios.generate("seed").values() for r in split]
     for index, record in enumerate(records):
         scenario = scenario_from_record(record)
-        wordings = [worked.quantities_of(record, scenario)]
+        wordings = [(record["description"], worked.quantities_of(record, scenario))]
         for k, wording in enumerate(("any", "holdout")):
             rng = random.Random(f"typedcopy-{index}-{k}")
-            wordings.append(describe_with_quantities(scenario, rng, wording).quantities)
-        for quantities in wordings:
+            described = describe_with_quantities(scenario, rng, wording)
+            wordings.append((described.text, described.quantities))
+        for text, quantities in wordings:
+            kinds = stated_kinds(text_numbers(text))
             for line in worked.teacher_lines(scenario, quantities):
+                written.append((line.phase, line.mode, shape(line.formula), kinds))
                 dims = literal_dims(line.formula, line.slots)
                 entry = table.setdefault((line.phase, line.mode), {}).setdefault(
                     shape(line.formula), [set() for _ in dims])
@@ -267,7 +274,7 @@ def _tables() -> tuple[dict, dict]:
                 counts[shape(line.formula)] = new if old is None else {
                     d: min(old.get(d, 0), new.get(d, 0)) for d in set(old) | set(new)}
     return ({key: {s: tuple(frozenset(d) for d in dims) for s, dims in shapes.items()}
-             for key, shapes in table.items()}, needed)
+             for key, shapes in table.items()}, needed, written)
 
 
 @dataclass(frozen=True)
@@ -315,18 +322,14 @@ class Typer:
 
     @functools.cached_property
     def stated_kinds(self) -> frozenset[str]:
-        """The kinds of number the text states (non-zero): a bare number or a percentage can
-        be a ratio; accelerations are one kind."""
-        kinds: set[str] = set()
-        for n in self.numbers:
-            if n.value != 0:
-                kinds |= {"ratio"} if n.dim is None else {_kind(n.dim)} | ({"ratio"} if n.dim == "percent" else set())
-        return frozenset(kinds)
+        """The kinds of number the text states (`stated_kinds`)."""
+        return stated_kinds(self.numbers)
 
     def stated_forms(self, key: tuple[int, str]) -> frozenset[str] | None:
         """The forms of the check `key` that the text states every kind of number for (any of
-        the form's shapes), or None when that is all of them or none (then the grammar allows
-        every form, as without a text). Why: a student that sees a stopping-distance clearance
+        the form's shapes), narrowed to the implied ones among them (`implied_forms`) where
+        there are any; None when that is all of them or none (then the grammar allows every
+        form, as without a text). Why: a student that sees a stopping-distance clearance
         in training now and then writes one for a text with no speed and no reaction time, and
         fills it with the accelerations (worked try 16: 20 of 152 test collision lines)."""
         forms = form_kinds().get(key)
@@ -334,6 +337,10 @@ class Typer:
             return None
         kept = frozenset(form for form, shapes in forms.items()
                          if any(kinds <= self.stated_kinds for kinds in shapes))
+        # A form the teacher always writes for a text that states its kinds (`implied_forms`)
+        # is then the only one: a student reading past "the arm must stop before it: 0.3 m/s,
+        # 50 ms reaction" wrote a plain clearance (worked try 16: 23 of 68 such test texts).
+        kept = (kept & implied_forms().get(key, frozenset())) or kept
         return kept if kept and kept != frozenset(forms) else None
 
     def stated_pattern(self, key: tuple[int, str]) -> Any:
@@ -499,6 +506,41 @@ def form_kinds() -> dict[tuple[int, str], dict[str, tuple[frozenset[str], ...]]]
             kinds = frozenset(_kind(d) for d, n in need.items() if n)
             out.setdefault(key, {}).setdefault(grammar_form(s), set()).add(kinds)
     return {key: {form: tuple(sorted(v, key=sorted)) for form, v in forms.items()} for key, forms in out.items()}
+
+
+@functools.cache
+def implied_forms() -> dict[tuple[int, str], frozenset[str]]:
+    """{(phase, mode): the forms the teacher always writes when the text states every kind of
+    number they copy}, over the same texts as `templates` (the seed preset in every wording):
+    a form is implied when some of those texts state its kinds and, in every one that does,
+    the teacher wrote it. A stopping-distance clearance is (a text that states a speed, a
+    reaction time and a braking deceleration always asks for one); a plain clearance is not,
+    and neither is either tray form (both copy the same kinds)."""
+    kinds_of = form_kinds()
+    seen: dict[tuple[tuple[int, str], str], set[bool]] = {}
+    for phase, mode, shape_, kinds in _tables()[2]:
+        key = (phase, mode)
+        forms = kinds_of.get(key, {})
+        if len(forms) < 2:
+            continue
+        for form, shapes in forms.items():
+            if any(need <= kinds for need in shapes):
+                seen.setdefault((key, form), set()).add(grammar_form(shape_) == form)
+    out: dict[tuple[int, str], set[str]] = {}
+    for (key, form), outcomes in seen.items():
+        if outcomes == {True}:
+            out.setdefault(key, set()).add(form)
+    return {key: frozenset(forms) for key, forms in out.items()}
+
+
+def stated_kinds(numbers: Sequence[TextNumber]) -> frozenset[str]:
+    """The kinds of number a text states (non-zero): a bare number or a percentage can be a
+    ratio; accelerations are one kind."""
+    kinds: set[str] = set()
+    for n in numbers:
+        if n.value != 0:
+            kinds |= {"ratio"} if n.dim is None else {_kind(n.dim)} | ({"ratio"} if n.dim == "percent" else set())
+    return frozenset(kinds)
 
 
 def _kind(dim: str) -> str:

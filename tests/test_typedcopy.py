@@ -360,16 +360,23 @@ STOPPING = ("A 0.3 kg box, 5 cm wide and 12 cm tall, grip 20 N, mu 0.6. It is ca
     (STOPPING, False),  # no speed and no reaction time: only the plain clearance
     (STOPPING + "The arm must stop before it: speed 0.3 m/s, reaction time 50 ms, braking at 5 m/s².", True),
 ])
-def test_a_stopping_distance_needs_a_text_that_states_a_speed_and_a_time(text: str, stop_ok: bool) -> None:
+def test_a_stopping_distance_is_written_exactly_when_the_text_states_a_speed_and_a_time(
+        text: str, stop_ok: bool) -> None:
+    """Stated kinds: no stopping distance without a speed and a reaction time; and, since the
+    teacher always writes one for a text that states them (`implied_forms`), no plain clearance
+    with them."""
+    assert "(#+#*#+#^#/#)/#" in typedcopy.implied_forms()[(3, "collision")]
     typer = typedcopy.Typer.for_description(text, grammar=True)
     stop = "transport collision: (2[mm]+0.3[m/s]*50[ms]+0.3[m/s]^2/(2*5))/9[mm] = 2.4 FAILS"
     plain = "transport collision: 2[mm]/9[mm] = 0.222 ok"
     assert typer.shape_allows("", stop) is stop_ok
-    assert typer.shape_allows("", plain)
+    assert typer.shape_allows("", plain) is not stop_ok
     assert typer.shape_allows("", "transport collision: (") is stop_ok
-    # the grammar then replaces the model's "(" by its best candidate that starts a plain clearance
-    chosen = toolgen._typed(typer, "transport collision: ", Logits("( 2"), ord("("), chr)
-    assert chr(chosen) == ("(" if stop_ok else "2")
+    # the grammar replaces the model's first token by its best candidate that starts the allowed form
+    assert chr(toolgen._typed(typer, "transport collision: ", Logits("( 2"), ord("("), chr)) == (
+        "(" if stop_ok else "2")
+    assert chr(toolgen._typed(typer, "transport collision: ", Logits("2 ("), ord("2"), chr)) == (
+        "(" if stop_ok else "2")
     # a check whose every form needs a kind the text never states keeps all its forms
     assert typer.stated_forms((3, "sloshing")) is None
     assert typedcopy.Typer([], grammar=True).shape_allows("", stop)  # no text: every form

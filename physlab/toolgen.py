@@ -16,7 +16,9 @@ token is the best of the model's top `TYPED_TOP_K` candidates that keeps the num
 description states with a unit of the slot's dimension (or no unit). Outside a number, and
 when no candidate fits, the model's own choice stands. With the formula grammar
 (`Typer.grammar`) a token that would give the formula a shape the teacher never writes for
-that check is first replaced by the best of the top candidates that keeps one.
+that check is first replaced by the best of the top candidates that keeps one, and a check
+the grammar writes off (`Typer.writes_off`: a crush line for a text that states no crush
+limit) gets " n/a" and a newline queued right after its head, the way a value is.
 
 Caps: `max_new_tokens` per row (values included) and `max_lines` worked lines; a row stops
 at EOS or once its FAILURE_MODE line is complete.
@@ -30,7 +32,7 @@ from typing import Any
 
 from physlab import calculator
 from physlab.typedcopy import Typer, choose
-from physlab.worked import MAX_LINES, formula_to_compute
+from physlab.worked import MAX_LINES, NA_TEXT, formula_to_compute
 
 INVALID_VALUE = "?"  # written after `=` when a formula does not evaluate (the line is counted invalid)
 TYPED_TOP_K = 40  # candidates typed copying looks at; a digit of the right number is rarely further down
@@ -45,6 +47,7 @@ class _Row:
     lines: int = 0
     inserted: int = 0  # values the calculator wrote
     invalid: int = 0  # formulas it could not evaluate
+    written_off: int = 0  # checks the formula grammar wrote off as n/a (Typer.writes_off)
 
 
 def _queue_value(row: _Row, formula: str, tokenizer: Any) -> None:
@@ -70,8 +73,9 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
              token_text: dict[int, str] | None = None, prefill: list[str] | None = None,
              typers: list[Typer | None] | None = None) -> list[dict[str, Any]]:
     """Greedy tool-paused generation for encoded prompts `rows`; one dict per row:
-    {"text", "new_tokens", "inserted", "invalid", "retyped", "reshaped"} (retyped / reshaped: tokens
-    typed copying / the formula grammar put in place of the model's own).
+    {"text", "new_tokens", "inserted", "invalid", "retyped", "reshaped", "written_off"} (retyped /
+    reshaped: tokens typed copying / the formula grammar put in place of the model's own;
+    written_off: checks the grammar wrote off as n/a).
 
     `prefix` tokens at the start of every row may come with their KV cache (`prefix_cache`,
     computed once by the caller for all batches); rows are laid out [prefix][padding][own].
@@ -149,6 +153,10 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
                 formula = formula_to_compute(row.text)
                 if formula is not None and use_calculator:
                     _queue_value(row, formula, tokenizer)
+                elif typers is not None and typers[i] is not None and typers[i].writes_off(row.text):
+                    # a check the text gives no numbers for: written off like a value is inserted
+                    row.queue = list(tokenizer(f" {NA_TEXT}\n", add_special_tokens=False).input_ids)
+                    row.written_off += 1
             keep = [pos for pos, i in enumerate(live) if not state[i].done]
             if not keep:
                 break
@@ -167,7 +175,8 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
             logits = out.logits[:, -1]
     return [{"text": row.text.strip(), "new_tokens": len(row.ids), "inserted": row.inserted,
              "invalid": row.invalid, "retyped": typers[i].changed if typers is not None and typers[i] else 0,
-             "reshaped": typers[i].reshaped if typers is not None and typers[i] else 0}
+             "reshaped": typers[i].reshaped if typers is not None and typers[i] else 0,
+             "written_off": row.written_off}
             for i, row in enumerate(state)]
 
 

@@ -338,8 +338,9 @@ def test_a_line_must_reach_its_equals_sign() -> None:
 def test_the_grammar_allows_the_teachers_form_for_every_generated_text() -> None:
     """Stated kinds (`Typer.stated_forms`): over every split of the standard preset, held-out
     wording included, the teacher's line for a text is always among the forms the grammar keeps
-    for that text, and the rule does narrow some checks (not a test that cannot fail)."""
-    checked = narrowed = 0
+    for that text and never written off as n/a, and the rules do act on some texts (not a test
+    that cannot fail)."""
+    checked = narrowed = written_off = 0
     for records in generate("standard").values():
         for record in records[::3]:
             scenario = scenario_from_record(record)
@@ -347,9 +348,12 @@ def test_the_grammar_allows_the_teachers_form_for_every_generated_text() -> None
             for line in worked.teacher_lines(scenario, worked.quantities_of(record, scenario)):
                 assert typedcopy.shape_ok(line.text, complete=True, forms=typer.stated_pattern) is True, (
                     record["id"], line.text)
+                # nor is a check the teacher writes ever written off as n/a
+                assert not typer.writes_off(f"{worked.PHASE_WORDS[line.phase]} {line.mode}:"), (record["id"], line.text)
                 narrowed += typer.stated_forms((line.phase, line.mode)) is not None
                 checked += 1
-    assert checked > 3000 and narrowed > 200
+            written_off += typer.writes_off("grasp crushing:")
+    assert checked > 3000 and narrowed > 200 and written_off > 100
 
 
 STOPPING = ("A 0.3 kg box, 5 cm wide and 12 cm tall, grip 20 N, mu 0.6. It is carried at 2 m/s². "
@@ -382,6 +386,27 @@ def test_a_stopping_distance_is_written_exactly_when_the_text_states_a_speed_and
     assert typedcopy.Typer([], grammar=True).shape_allows("", stop)  # no text: every form
 
 
+@pytest.mark.parametrize(("text", "off"), [
+    ("A 0.27 kg wooden block, grip 33.9 N, mu 0.8; the stack slopes at 5.1%.", True),  # one force: no limit
+    (GLASS, False),  # the grip and a crush limit: the line is the teacher's
+])
+def test_a_crush_line_without_a_crush_limit_is_written_off(text: str, off: bool) -> None:
+    typer = typedcopy.Typer.for_description(text, grammar=True)
+    assert typer.writes_off("grasp crushing:") is off
+    assert typer.writes_off("YES\ngrasp crushing: ") is off
+    assert not typer.writes_off("grasp crushing: 3")  # only right after the head
+    assert not typer.writes_off("lift dropping:")  # a check that always applies is never written off
+    assert not typedcopy.Typer.for_description(text).writes_off("grasp crushing:")  # typed copying alone: never
+    # in generation: " n/a" and a newline follow the head, the model goes on with its next line
+    script = "grasp crushing:" + "#" * 5 + "NO\nFAILURE_MODE: none\n"
+    out = _generate(script, [typer], ScriptedModel)
+    if off:
+        assert out["text"] == "grasp crushing: n/a\nNO\nFAILURE_MODE: none", out["text"]
+        assert out["written_off"] == 1 and worked.read_lines(out["text"]) == []
+    else:
+        assert out["text"].startswith("grasp crushing:#") and out["written_off"] == 0
+
+
 class OperatorModel(ScriptedModel):
     """The scripted model with '/' as the runner-up token everywhere."""
 
@@ -397,7 +422,8 @@ def test_generation_with_the_grammar_replaces_an_operator_no_formula_has() -> No
     def run(typer):
         return _generate(script, [typer], OperatorModel)
 
-    shaped = run(typedcopy.Typer([], grammar=True))
+    forces = [typedcopy.TextNumber("12.6", 12.6, "force"), typedcopy.TextNumber("33.7", 33.7, "force")]
+    shaped = run(typedcopy.Typer(forces, grammar=True))  # a grip and a crush limit: the line applies
     assert shaped["text"].startswith("grasp crushing: 12.6/33.7 = 0.374 ok"), shaped["text"]
     assert shaped["reshaped"] == 1 and shaped["inserted"] == 1
     plain = run(typedcopy.Typer([]))

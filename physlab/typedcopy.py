@@ -75,12 +75,12 @@ from physlab.worked import NA_OPTIONAL, NA_TEXT
 
 # The rules typed copying applies, recorded with every evaluation that uses it (a change here
 # changes answers: an evaluation refuses to resume under other rules).
-RULES = "dimension+fresh-force-mass-slots"
+RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it"
 # The formula grammar's rules, recorded the same way: the teacher's forms for each check, only
 # those whose every kind of number the text states, the implied one where there is one
 # (`Typer.stated_forms`); an optional check the text states too few forces or masses for is
 # written off as n/a (`Typer.writes_off`).
-GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na"
+GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written"
 # Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
 # may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
 # no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
@@ -135,6 +135,7 @@ _TEXT_NUMBER_RE = re.compile(
 _LIST_JOIN_RE = re.compile(r"\s*(?:×|x|by)\s*$")
 _HEAD_RE = re.compile(r"^\s*(grasp|lift|transport|place)\s+([a-z_]+)\s*:\s?")
 _LITERAL_RE = re.compile(r"(?<![\w.\]])(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_BRACKET_RE = re.compile(r"(?<![\w.\]])(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)\s*\[([^\]]*)(\]?)")
 _PARTIAL_RE = re.compile(r"(?<![\w.\]])(?:\d+\.?\d*|\.\d*)(?:[eE][-+]?\d*)?$")
 _NUMBER_CHARS = set("0123456789.eE+-")
 _DIGITS = set("0123456789.")
@@ -146,21 +147,24 @@ class TextNumber:
     text: str  # as written, thousands separators removed
     value: float
     dim: str | None  # None: written without a unit
+    unit: str | None = None  # the unit's canonical name (calculator.UNITS), as the text writes it
 
 
 def text_numbers(description: str) -> list[TextNumber]:
     """Every number of a description with its unit's dimension (None when it has no unit)."""
     found: list[tuple[int, int, int, str, str | None]] = []  # start, number end, unit end, text, dim
+    units: list[str | None] = []
     for match in _TEXT_NUMBER_RE.finditer(description or ""):
         unit = match.group(2)
         dim = UNIT_DIMS.get(calculator.UNITS[unit][0]) if unit else None
         found.append((match.start(), match.end(1), match.end(), match.group(1).replace(",", ""), dim))
+        units.append(calculator.UNITS[unit][0] if unit else None)
     # A size list shares its last unit: "3.94 by 4.23 by 15.6 cm".
     dims = [f[4] for f in found]
     for i in range(len(found) - 2, -1, -1):
         between = description[found[i][1]:found[i + 1][0]]
         if dims[i] is None and dims[i + 1] == "length" and _LIST_JOIN_RE.match(between + " "):
-            dims[i] = "length"
+            dims[i], units[i] = "length", units[i + 1]
     out = []
     for i, ((start, _, end, text, _), dim) in enumerate(zip(found, dims, strict=True)):
         if dim == "accel":
@@ -168,7 +172,7 @@ def text_numbers(description: str) -> list[TextNumber]:
             after = description[end:(found[i + 1][0] if i + 1 < len(found) else len(description))]
             dim = accel_direction(before, after, after_number=i > 0) or dim
         try:
-            out.append(TextNumber(text, float(text), dim))
+            out.append(TextNumber(text, float(text), dim, units[i]))
         except ValueError:
             continue
     return out
@@ -243,15 +247,27 @@ def distinct_needed() -> dict[tuple[int, str], dict[str, dict[str, int]]]:
 
 
 @functools.cache
-def _tables() -> tuple[dict, dict, list]:
+def _tables() -> tuple[dict, dict, list, dict]:
     from physlab import scenarios, worked
     from physlab.describe import describe_with_quantities
-    from physlab.teacher import scenario_from_record
+    from physlab.teacher import scenario_from_record, set_down_variant
 
     table: dict[tuple[int, str], dict[str, list[set[str | None]]]] = {}
     written: list[tuple[int, str, str, frozenset[str]]] = []  # each teacher line: its check, shape, text's kinds
+    zeros: dict[tuple[int, str], dict[str, list[bool]]] = {}  # per literal: the teacher wrote 0 there
     needed: dict[tuple[int, str], dict[str, dict[str, int]]] = {}
     records = [r for split in scenarios.generate("seed").values() for r in split]
+    # Where the teacher writes 0 also counts its set-down copies (physlab.teacher: release
+    # height 0), which no split holds but users write ("puts it down on the table").
+    for record in records:
+        set_down = set_down_variant(record)
+        scenario = scenario_from_record(set_down)
+        for line in worked.teacher_lines(scenario, worked.quantities_of(set_down, scenario)):
+            zero = zeros.setdefault((line.phase, line.mode), {}).setdefault(
+                shape(line.formula), [False] * len(literal_dims(line.formula, line.slots)))
+            for k, match in enumerate(_LITERAL_RE.finditer(line.formula)):
+                if k < len(zero) and float(match.group(0)) == 0:
+                    zero[k] = True
     for index, record in enumerate(records):
         scenario = scenario_from_record(record)
         wordings = [(record["description"], worked.quantities_of(record, scenario))]
@@ -268,6 +284,11 @@ def _tables() -> tuple[dict, dict, list]:
                     shape(line.formula), [set() for _ in dims])
                 for slot_dims, dim in zip(entry, dims, strict=False):
                     slot_dims.add(dim)
+                zero = zeros.setdefault((line.phase, line.mode), {}).setdefault(
+                    shape(line.formula), [False] * len(dims))
+                for k, match in enumerate(_LITERAL_RE.finditer(line.formula)):
+                    if k < len(zero) and float(match.group(0)) == 0:
+                        zero[k] = True
                 distinct: dict[str, set[str]] = {}
                 for match, dim in zip(_LITERAL_RE.finditer(line.formula), dims, strict=False):
                     if dim is not None and float(match.group(0)) != 0:
@@ -278,7 +299,7 @@ def _tables() -> tuple[dict, dict, list]:
                 counts[shape(line.formula)] = new if old is None else {
                     d: min(old.get(d, 0), new.get(d, 0)) for d in set(old) | set(new)}
     return ({key: {s: tuple(frozenset(d) for d in dims) for s, dims in shapes.items()}
-             for key, shapes in table.items()}, needed, written)
+             for key, shapes in table.items()}, needed, written, zeros)
 
 
 @dataclass(frozen=True)
@@ -321,8 +342,33 @@ class Typer:
             return True
         line = text.rsplit("\n", 1)[-1] + piece
         if "\n" in piece:
-            return shape_ok(line.split("\n", 1)[0], complete=True, forms=self.stated_pattern) is not False
-        return shape_ok(line, forms=self.stated_pattern) is not False
+            line = line.split("\n", 1)[0]
+            return shape_ok(line, complete=True, forms=self.stated_pattern) is not False and self.units_as_written(line)
+        return shape_ok(line, forms=self.stated_pattern) is not False and self.units_as_written(line)
+
+    def units_as_written(self, line: str) -> bool:
+        """Every unit in brackets after a number the text states with a unit is (the start of)
+        that unit, in any of its spellings: what the prompt asks ("units in brackets as written
+        (350[g])") and what the teacher does. On held-out wording the student copied the 0.153
+        of "0.153 m/s" as 0.153[m], and the .632 of "0.632 m/s" as 0.632[cm]. A number the text
+        states without a unit, or not at all (a constant, a 0), is not constrained."""
+        head = _HEAD_RE.match(line)
+        if head is None:
+            return True
+        formula = line[head.end():]
+        cut = _value_sign(formula)
+        for match in _BRACKET_RE.finditer(formula if cut is None else formula[:cut]):
+            units = {n.unit for n in self.numbers if n.text == match.group(1) and n.unit}
+            if not units:
+                continue
+            unit = match.group(2).strip()
+            if match.group(3):
+                if calculator.UNITS.get(unit, (None,))[0] not in units:
+                    return False
+            elif not any(alias.startswith(unit) and canonical[0] in units
+                         for alias, canonical in calculator.UNITS.items()):
+                return False
+        return True
 
     def writes_off(self, text: str) -> bool:
         """Whether the grammar writes the check just headed at the end of `text` ("grasp
@@ -396,7 +442,12 @@ class Typer:
         tags = {n.dim for n in self.numbers}
         return {"accel_up", "accel_side"} <= tags
 
-    def strings_for(self, dims: frozenset[str | None]) -> frozenset[str] | None:
+    def strings_for(self, dims: frozenset[str | None], zero: bool = True) -> frozenset[str] | None:
+        """The number strings a slot of these dimensions may take (None: unconstrained);
+        `zero`: also the 0 the teacher writes for a quantity the text leaves at none, only where
+        the teacher's lines of the shape ever write 0 there (a stopping distance's speed never:
+        on held-out wording the student began "0", went on to "0.05", the reaction time, and
+        nothing could steer it back to the text's 665 mm/s)."""
         if None in dims or not dims:
             return None
         if not self.directional:
@@ -405,7 +456,7 @@ class Typer:
         allowed = {n.text for n in self.numbers
                    if n.dim in accepted or (n.dim is None and "ratio" in accepted)}
         # 0 is what the teacher writes for a quantity the text leaves at none (set down, at rest)
-        return frozenset(allowed | {"0"}) if allowed else None
+        return frozenset(allowed | ({"0"} if zero else set())) if allowed else None
 
     def allowed(self, text: str) -> Constraint | None:
         """The constraint on the literal being written at the end of `text` (a worked line's
@@ -430,9 +481,11 @@ class Typer:
             # literals of that kind from this one to the formula's end). Emptied when any shape
             # puts another kind here: then 0 or a repeat may be right, and nothing is demanded.
             budget: list[tuple[int, int]] | None = []
+            zero = False  # some matching shape's teacher lines write 0 here
             for s, literal in templates().get(key, {}).items():
                 if s.startswith(context + "#") and index < len(literal):
                     dims |= literal[index]
+                    zero = zero or _tables()[3].get(key, {}).get(s, [True] * len(literal))[index]
                     counts = distinct_needed().get(key, {}).get(s, {})
                     kinds = literal[index] - {None}
                     if not kinds:
@@ -443,7 +496,7 @@ class Typer:
                         budget.append((shape_need, sum(1 for later in literal[index:] if later & kinds)))
                     else:
                         budget = None
-            allowed = self.strings_for(frozenset(dims)) if dims else None
+            allowed = self.strings_for(frozenset(dims), zero) if dims else None
             # A line that compares more numbers of a kind than the text states (a crush line
             # for a text with one force, the grip) is one the teacher would not write: leave
             # the student's numbers as they are rather than force the one force into both slots.

@@ -70,7 +70,7 @@ def test_direction_tags_narrow_a_slot_only_where_the_text_tags_both() -> None:
     assert not typer.directional
     assert {"2", "3"} <= typer.allowed("lift slipping: 1[kg]*(g+").allowed
     both = typedcopy.Typer.for_description("A 1 kg box, lifted at 2 m/s² and moved sideways at 3 m/s².")
-    assert both.directional and both.allowed("lift slipping: 1[kg]*(g+").allowed == {"2", "0"}
+    assert both.directional and both.allowed("lift slipping: 1[kg]*(g+").allowed == {"2"}  # never 0 there
 
 
 def test_direction_words_never_contradict_the_generated_descriptions() -> None:
@@ -348,6 +348,7 @@ def test_the_grammar_allows_the_teachers_form_for_every_generated_text() -> None
             for line in worked.teacher_lines(scenario, worked.quantities_of(record, scenario)):
                 assert typedcopy.shape_ok(line.text, complete=True, forms=typer.stated_pattern) is True, (
                     record["id"], line.text)
+                assert typer.units_as_written(line.text), (record["id"], line.text, record["description"])
                 # nor is a check the teacher writes ever written off as n/a
                 assert not typer.writes_off(f"{worked.PHASE_WORDS[line.phase]} {line.mode}:"), (record["id"], line.text)
                 narrowed += typer.stated_forms((line.phase, line.mode)) is not None
@@ -405,6 +406,42 @@ def test_a_crush_line_without_a_crush_limit_is_written_off(text: str, off: bool)
         assert out["written_off"] == 1 and worked.read_lines(out["text"]) == []
     else:
         assert out["text"].startswith("grasp crushing:#") and out["written_off"] == 0
+
+
+HALT = ("A 0.3 kg box, 5 cm wide. An obstacle stands 7.1 mm off the path; path-following error 1.03 mm. "
+        "It must halt short of the obstacle: 665 mm/s, 0.05 s to respond, 5 m/s^2 to slow down; "
+        "the pad friction is .632. It is let go 0.632 m/s fast and 3 mm above the table.")
+
+
+def test_a_slot_takes_0_only_where_the_teacher_ever_writes_0_there() -> None:
+    """A stopping distance's speed is never 0 in the teacher's lines: the student's "0" (on its
+    way to 0.05, the reaction time) is not a start of any allowed number there, so typed copying
+    steers it to the text's 665. A release height is 0 for an object set down: 0 stays allowed."""
+    typer = typedcopy.Typer.for_description(HALT.split(" It is let go")[0] + " It is let go 3 mm above the table.",
+                                            grammar=True)
+    speed = typer.allowed("transport collision: (1.03[mm]+")
+    assert "0" not in speed.allowed and "665" in speed.allowed
+    assert typedcopy.choose([1, 2], ["0", "6"], speed) == (2, True)
+    assert "0" in typer.allowed("place dropping: ").allowed
+
+
+@pytest.mark.parametrize(("line", "ok"), [
+    ("transport collision: (1.03[mm]+665[mm/s]*0.05[s]", True),
+    ("transport collision: (1.03[mm]+665[m", True),  # on its way to mm/s
+    ("transport collision: (1.03[mm]+665[m]", False),
+    ("transport collision: (1.03[mm]+0.632[cm]", False),  # .632 is bare, 0.632 is m/s
+    ("transport collision: (1.03[mm]+0.632[m/s]", True),
+    ("transport collision: (1.03[millimetres]", True),  # any spelling of the text's unit
+    ("transport collision: (1.03[cm]", False),
+    ("transport collision: (1.03[mm]+665[mm/s]*0.05[s]+665[mm/s]^2/(2*5))/7.1[mm] = 11.057 FAILS", True),
+    ("place dropping: 3[mm]/0.01[cm] =", True),  # 0.01 is not the text's: not constrained
+])
+def test_units_in_brackets_are_the_texts_units(line: str, ok: bool) -> None:
+    typer = typedcopy.Typer.for_description(HALT, grammar=True)
+    assert typer.units_as_written(line) is ok
+    assert typer.shape_allows("", line) is ok or not ok  # the grammar uses it (prefixes may fail for other reasons)
+    if not ok:
+        assert not typer.shape_allows("", line)
 
 
 class OperatorModel(ScriptedModel):

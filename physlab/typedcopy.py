@@ -24,7 +24,8 @@ How:
   not constrained. A literal that every matching template
   fills with a constant (the 2 of a diameter, the 0.01 of the release limit) is never
   constrained, and neither is anything outside a formula (the value after `=`, the answer).
-  `0` is always allowed: the teacher writes it for a quantity the text leaves at none (an
+  `0` is allowed where the teacher's lines ever write 0 at that literal (its set-down and
+  at-rest copies included): the teacher writes it for a quantity the text leaves at none (an
   object set down has no release height).
   A line that compares more distinct numbers of a kind than the text states (`distinct_needed`:
   a crush line compares two forces; the text may state only the grip) is not one the teacher
@@ -48,8 +49,12 @@ model's top candidates that keeps one and moves the formula on (not a space, not
 Of a check's forms it allows only those whose every kind of number the text states
 (`Typer.stated_forms`): no stopping-distance clearance for a text with no speed and no reaction
 time. A form the teacher always writes for a text that states its kinds (`implied_forms`: the
-stopping distance, for a text with a speed, a reaction time and a braking deceleration) is then
-the only one allowed. Where this leaves every form of a check, or none, all forms stay allowed.
+stopping distance, for a text with a speed, a time and an acceleration; the gripped carry's slip,
+for a text with a force and a mass) is then the only one allowed. Both are learned from the seed
+texts, so a free text that states those kinds for another reason (a ramp time and a release
+speed; a tray text that gives some force) gets the same forms (BENCHMARKS.md, stated forms).
+Units in brackets after a number the text states with a unit are that unit
+(`Typer.units_as_written`). Where this leaves every form of a check, or none, all forms stay allowed.
 A check that may not apply and whose every form compares more distinct forces or masses than
 the text states (a crush line for a text with only the grip) is written off as `n/a` as soon as
 its head is written (`Typer.writes_off`; toolgen queues the text like a calculator value).
@@ -63,6 +68,7 @@ also an untagged "accel", and only where the text tags both (`Typer.directional`
 
 from __future__ import annotations
 
+import copy
 import functools
 import random
 import re
@@ -75,12 +81,12 @@ from physlab.worked import NA_OPTIONAL, NA_TEXT
 
 # The rules typed copying applies, recorded with every evaluation that uses it (a change here
 # changes answers: an evaluation refuses to resume under other rules).
-RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it"
+RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it/2"
 # The formula grammar's rules, recorded the same way: the teacher's forms for each check, only
 # those whose every kind of number the text states, the implied one where there is one
 # (`Typer.stated_forms`); an optional check the text states too few forces or masses for is
 # written off as n/a (`Typer.writes_off`).
-GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written"
+GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written/2"
 # Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
 # may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
 # no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
@@ -250,7 +256,7 @@ def distinct_needed() -> dict[tuple[int, str], dict[str, dict[str, int]]]:
 def _tables() -> tuple[dict, dict, list, dict]:
     from physlab import scenarios, worked
     from physlab.describe import describe_with_quantities
-    from physlab.teacher import scenario_from_record, set_down_variant
+    from physlab.teacher import SET_DOWN_VARIANT, rewrite_description, scenario_from_record, set_down_variant
 
     table: dict[tuple[int, str], dict[str, list[set[str | None]]]] = {}
     written: list[tuple[int, str, str, frozenset[str]]] = []  # each teacher line: its check, shape, text's kinds
@@ -258,9 +264,16 @@ def _tables() -> tuple[dict, dict, list, dict]:
     needed: dict[tuple[int, str], dict[str, dict[str, int]]] = {}
     records = [r for split in scenarios.generate("seed").values() for r in split]
     # Where the teacher writes 0 also counts its set-down copies (physlab.teacher: release
-    # height 0), which no split holds but users write ("puts it down on the table").
+    # height 0) and copies let go at rest (release speed 0), which no split holds but users
+    # write ("puts it down on the table", "at rest").
+    copies = []
     for record in records:
-        set_down = set_down_variant(record)
+        copies.append(set_down_variant(record))
+        params = copy.deepcopy(record["params"])
+        if params.get("motion", {}).get("release_speed_mps"):
+            params["motion"]["release_speed_mps"] = 0.0
+            copies.append(rewrite_description({**record, "params": params}, SET_DOWN_VARIANT))
+    for set_down in copies:
         scenario = scenario_from_record(set_down)
         for line in worked.teacher_lines(scenario, worked.quantities_of(set_down, scenario)):
             zero = zeros.setdefault((line.phase, line.mode), {}).setdefault(
@@ -340,24 +353,30 @@ class Typer:
         teacher could write (always True outside a formula, or without the grammar)."""
         if not self.grammar:
             return True
+        before = len(text.rsplit("\n", 1)[-1])
         line = text.rsplit("\n", 1)[-1] + piece
         if "\n" in piece:
             line = line.split("\n", 1)[0]
-            return shape_ok(line, complete=True, forms=self.stated_pattern) is not False and self.units_as_written(line)
-        return shape_ok(line, forms=self.stated_pattern) is not False and self.units_as_written(line)
+            return shape_ok(line, complete=True, forms=self.stated_pattern) is not False and \
+                self.units_as_written(line, since=before)
+        return shape_ok(line, forms=self.stated_pattern) is not False and self.units_as_written(line, since=before)
 
-    def units_as_written(self, line: str) -> bool:
+    def units_as_written(self, line: str, since: int = 0) -> bool:
         """Every unit in brackets after a number the text states with a unit is (the start of)
         that unit, in any of its spellings: what the prompt asks ("units in brackets as written
         (350[g])") and what the teacher does. On held-out wording the student copied the 0.153
         of "0.153 m/s" as 0.153[m], and the .632 of "0.632 m/s" as 0.632[cm]. A number the text
-        states without a unit, or not at all (a constant, a 0), is not constrained."""
+        states without a unit, or not at all (a constant, a 0), is not constrained. `since`: only
+        brackets that end after this many characters of the line (those the new piece writes)
+        are checked, so a unit the model wrote anyway never blocks the rest of the line."""
         head = _HEAD_RE.match(line)
         if head is None:
             return True
         formula = line[head.end():]
         cut = _value_sign(formula)
         for match in _BRACKET_RE.finditer(formula if cut is None else formula[:cut]):
+            if head.end() + match.end() <= since:
+                continue
             units = {n.unit for n in self.numbers if n.text == match.group(1) and n.unit}
             if not units:
                 continue
@@ -388,12 +407,13 @@ class Typer:
         shapes = distinct_needed().get(key)
         if key not in NA_OPTIONAL or not shapes:
             return False
-        return all(any(n > self.distinct_stated(d) for d, n in need.items() if d in FRESH_KINDS)
+        return all(any(n > self.stated_count(d) for d, n in need.items() if d in FRESH_KINDS)
                    for need in shapes.values())
 
-    def distinct_stated(self, dim: str) -> int:
-        """How many distinct non-zero numbers of a dimension the text states."""
-        return len({n.text for n in self.numbers if n.dim == dim and n.value != 0})
+    def stated_count(self, dim: str) -> int:
+        """How many non-zero numbers of a dimension the text states, repeats counted ("grip 20 N,
+        crushes at 20 N" states two forces)."""
+        return sum(1 for n in self.numbers if n.dim == dim and n.value != 0)
 
     @functools.cached_property
     def stated_kinds(self) -> frozenset[str]:
@@ -431,9 +451,11 @@ class Typer:
         line = text.rsplit("\n", 1)[-1]
         head = _HEAD_RE.match(line + piece)
         if head is not None and _is_na_start((line + piece)[head.end():]):
-            return False  # the grammar never writes a check off as n/a: only the model may
+            return False  # a token replacement never writes a check off as n/a (writes_off may)
+        # unit text inside a bracket moves the formula on too ("/s]" after "665[m"), a lone "[" not
+        unit_text = piece.strip() != "[" and (line.rfind("[") > line.rfind("]") or "[" in piece)
         return bool(piece.strip()) and self.shape_allows(text, piece) and (
-            "\n" in piece or shape(line + piece) != shape(line))
+            "\n" in piece or shape(line + piece) != shape(line) or unit_text)
 
     @functools.cached_property
     def directional(self) -> bool:

@@ -382,8 +382,9 @@ def test_a_stopping_distance_is_written_exactly_when_the_text_states_a_speed_and
         "(" if stop_ok else "2")
     assert chr(toolgen._typed(typer, "transport collision: ", Logits("2 ("), ord("2"), chr)) == (
         "(" if stop_ok else "2")
-    # a check whose every form needs a kind the text never states keeps all its forms
-    assert typer.stated_forms((3, "sloshing")) is None
+    # a check whose every form needs a kind the text never states (no acceleration) keeps all its forms
+    still = typedcopy.Typer.for_description("A 0.3 kg box, 5 cm wide, gripped with 20 N, mu 0.6.", grammar=True)
+    assert still.stated_forms((3, "slipping")) is None and typer.stated_forms((3, "slipping")) is not None
     assert typedcopy.Typer([], grammar=True).shape_allows("", stop)  # no text: every form
 
 
@@ -439,9 +440,35 @@ def test_a_slot_takes_0_only_where_the_teacher_ever_writes_0_there() -> None:
 def test_units_in_brackets_are_the_texts_units(line: str, ok: bool) -> None:
     typer = typedcopy.Typer.for_description(HALT, grammar=True)
     assert typer.units_as_written(line) is ok
-    assert typer.shape_allows("", line) is ok or not ok  # the grammar uses it (prefixes may fail for other reasons)
     if not ok:
-        assert not typer.shape_allows("", line)
+        assert not typer.shape_allows("", line)  # the grammar uses it
+
+
+def test_a_unit_written_anyway_never_blocks_the_rest_of_the_line() -> None:
+    """The unit rule checks only the bracket a token writes: after a wrong unit that stood (no
+    candidate could replace it), typed copying and the grammar still act on the next numbers;
+    and unit text inside a bracket is a replacement that moves the formula on."""
+    typer = typedcopy.Typer.for_description(HALT, grammar=True)
+    # "m/s]" replaces the model's "]" after "665[m" (the text says 665 mm/s): unit text, not a lone "["
+    assert typer.shape_moves_on("transport collision: (1.03[mm]+665[m", "m/s]")
+    assert not typer.shape_moves_on("transport collision: (1.03[mm]+665[m", "/s]")  # m/s is not the text's
+    assert not typer.shape_moves_on("transport collision: (1.03[mm]+665[m", "[")
+    chosen = toolgen._typed(typer, "transport collision: (1.03[mm]+665[m", Logits("]m"), ord("]"), chr)
+    assert chr(chosen) == "m"
+    after = "transport collision: (1.03[cm]+"  # a wrong unit already in the line
+    assert typer.shape_allows(after, "6")
+    assert not typer.shape_allows(after, "+")  # the grammar still acts
+    assert chr(toolgen._typed(typer, after, Logits("76"), ord("7"), chr)) == "6"  # and typed copying
+
+
+def test_a_crush_line_is_kept_when_the_text_states_two_forces_of_one_value() -> None:
+    assert not typedcopy.Typer.for_description("grip 20 N; it crushes at 20 N", grammar=True).writes_off("grasp crushing:")
+
+
+def test_a_rolling_object_let_go_at_rest_may_take_0_for_its_speed() -> None:
+    typer = typedcopy.Typer.for_description("A ball let go at rest; the arm moves at 0.3 m/s; rolling "
+                                            "resistance 0.02; it may roll 5 cm; level table (0 degrees).")
+    assert "0" in typer.allowed("place rolling_away: max(tan(0)/0.02, roll(v=").allowed
 
 
 class OperatorModel(ScriptedModel):

@@ -465,10 +465,9 @@ def test_a_crush_line_is_kept_when_the_text_states_two_forces_of_one_value() -> 
     assert not typedcopy.Typer.for_description("grip 20 N; it crushes at 20 N", grammar=True).writes_off("grasp crushing:")
 
 
-def test_a_rolling_object_let_go_at_rest_may_take_0_for_its_speed() -> None:
-    typer = typedcopy.Typer.for_description("A ball let go at rest; the arm moves at 0.3 m/s; rolling "
-                                            "resistance 0.02; it may roll 5 cm; level table (0 degrees).")
-    assert "0" in typer.allowed("place rolling_away: max(tan(0)/0.02, roll(v=").allowed
+def test_an_equals_sign_inside_an_open_bracket_is_no_formula() -> None:
+    assert typedcopy.shape_ok("grasp crushing: 246/91.6[n=") is False
+    assert typedcopy.shape_ok("grasp crushing: 246/91.6[N] =") is True
 
 
 class OperatorModel(ScriptedModel):

@@ -266,14 +266,17 @@ def _tables() -> tuple[dict, dict, list, dict]:
     # height 0), which no split holds but users write ("puts it down on the table").
     # Not copies let go at rest (release speed 0): with them the student wrote v=0 for texts
     # that state a release speed of 212 mm/s (2 held-out wording scenarios lost, BENCHMARKS.md).
+    def mark_zeros(line: Any) -> None:
+        zero = zeros.setdefault((line.phase, line.mode), {}).setdefault(
+            shape(line.formula), [False] * len(literal_dims(line.formula, line.slots)))
+        for k, match in enumerate(_LITERAL_RE.finditer(line.formula)):
+            if k < len(zero) and float(match.group(0)) == 0:
+                zero[k] = True
+
     for set_down in [set_down_variant(record) for record in records]:
         scenario = scenario_from_record(set_down)
         for line in worked.teacher_lines(scenario, worked.quantities_of(set_down, scenario)):
-            zero = zeros.setdefault((line.phase, line.mode), {}).setdefault(
-                shape(line.formula), [False] * len(literal_dims(line.formula, line.slots)))
-            for k, match in enumerate(_LITERAL_RE.finditer(line.formula)):
-                if k < len(zero) and float(match.group(0)) == 0:
-                    zero[k] = True
+            mark_zeros(line)
     for index, record in enumerate(records):
         scenario = scenario_from_record(record)
         wordings = [(record["description"], worked.quantities_of(record, scenario))]
@@ -290,11 +293,7 @@ def _tables() -> tuple[dict, dict, list, dict]:
                     shape(line.formula), [set() for _ in dims])
                 for slot_dims, dim in zip(entry, dims, strict=False):
                     slot_dims.add(dim)
-                zero = zeros.setdefault((line.phase, line.mode), {}).setdefault(
-                    shape(line.formula), [False] * len(dims))
-                for k, match in enumerate(_LITERAL_RE.finditer(line.formula)):
-                    if k < len(zero) and float(match.group(0)) == 0:
-                        zero[k] = True
+                mark_zeros(line)
                 distinct: dict[str, set[str]] = {}
                 for match, dim in zip(_LITERAL_RE.finditer(line.formula), dims, strict=False):
                     if dim is not None and float(match.group(0)) != 0:

@@ -27,11 +27,12 @@ at EOS or once its FAILURE_MODE line is complete.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from physlab import calculator
-from physlab.typedcopy import Typer, choose
+from physlab.typedcopy import Typer, choose, fits
 from physlab.worked import MAX_LINES, NA_TEXT, formula_to_compute
 
 INVALID_VALUE = "?"  # written after `=` when a formula does not evaluate (the line is counted invalid)
@@ -194,6 +195,17 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any) -> int:
         if better:
             token = better[0]
             typer.reshaped += 1
+    if _starts_unfit_number(typer, text, piece(token)):
+        # A token such as "=." ends the formula text and starts a literal in one piece, so the
+        # literal's first character was never checked: the student wrote `D=.595[s]` (a time)
+        # where the text states only lengths, and no later digit could mend ".".
+        if top is None:
+            top = [t for t in logits.topk(TYPED_TOP_K).indices.tolist() if t != own]
+        better = [t for t in top if not _starts_unfit_number(typer, text, piece(t))
+                  and typer.shape_moves_on(text, piece(t))]
+        if better:
+            token = better[0]
+            typer.changed += 1
     constraint = typer.allowed(text)
     if constraint is None or (not constraint.written and piece(token)[:1] not in "0123456789."):
         return token
@@ -203,3 +215,19 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any) -> int:
     chosen, changed = choose(candidates, [piece(t) for t in candidates], constraint)
     typer.changed += int(changed)
     return chosen
+
+
+_LEAD_NUMBER_RE = re.compile(r"([^\d.\s]+)([\d.]+)")
+
+
+def _starts_unfit_number(typer: Typer, text: str, piece: str) -> bool:
+    """Whether `piece` writes some formula text and then the start of a literal ("=.", "*.",
+    "/.") that the typed-copy constraint at that literal rules out."""
+    match = _LEAD_NUMBER_RE.fullmatch(piece)
+    if match is None:
+        return False
+    constraint = typer.allowed(text + match.group(1))
+    if constraint is None or constraint.written:
+        return False
+    return not fits("", match.group(2), constraint.fresh if constraint.must_fresh else constraint.allowed)
+

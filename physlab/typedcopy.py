@@ -15,7 +15,8 @@ How:
   none). Numbers of a size list share its unit ("3.94 by 4.23 by 15.6 cm").
 - `templates()` holds, per (phase, mode), the shape of each formula the physics teacher
   writes (numbers as `#`, units dropped) and the dimension of each of its numbers. It is built
-  once per process from the `seed` preset's scenarios in every wording (about 2 s), so it
+  once per process from the `seed` preset's scenarios in the curriculum's wordings (train and
+  wide, never a held-out template; about 2 s), so it
   follows physlab.worked.check_formula by construction; nothing is stored on disk.
 - `Typer.allowed(text)` returns, for a worked line being written, the number strings that may
   be written at its current literal (None = no constraint): those whose text dimension is the
@@ -80,12 +81,12 @@ from physlab.worked import NA_OPTIONAL, NA_TEXT
 
 # The rules typed copying applies, recorded with every evaluation that uses it (a change here
 # changes answers: an evaluation refuses to resume under other rules).
-RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it/3"
+RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it/4"
 # The formula grammar's rules, recorded the same way: the teacher's forms for each check, only
 # those whose every kind of number the text states, the implied one where there is one
 # (`Typer.stated_forms`); an optional check the text states too few forces or masses for is
 # written off as n/a (`Typer.writes_off`).
-GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written/3"
+GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written/4"
 # Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
 # may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
 # no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
@@ -240,7 +241,7 @@ def literal_dims(formula: str, slots: Sequence[str]) -> list[str | None]:
 
 def templates() -> dict[tuple[int, str], dict[str, tuple[frozenset[str | None], ...]]]:
     """{(phase, mode): {shape: per literal, the dimensions it takes}} over the teacher's formulas
-    for the seed preset's scenarios, each described once in every wording."""
+    for the seed preset's scenarios, each described in the curriculum's wordings (train, wide)."""
     return _tables()[0]
 
 
@@ -255,7 +256,7 @@ def distinct_needed() -> dict[tuple[int, str], dict[str, dict[str, int]]]:
 def _tables() -> tuple[dict, dict, list, dict]:
     from physlab import scenarios, worked
     from physlab.describe import describe_with_quantities
-    from physlab.teacher import scenario_from_record, set_down_variant
+    from physlab.teacher import COPY_WORDINGS, scenario_from_record, set_down_variant
 
     table: dict[tuple[int, str], dict[str, list[set[str | None]]]] = {}
     written: list[tuple[int, str, str, frozenset[str]]] = []  # each teacher line: its check, shape, text's kinds
@@ -280,7 +281,9 @@ def _tables() -> tuple[dict, dict, list, dict]:
     for index, record in enumerate(records):
         scenario = scenario_from_record(record)
         wordings = [(record["description"], worked.quantities_of(record, scenario))]
-        for k, wording in enumerate(("any", "holdout")):
+        # The curriculum's wordings only (physlab.teacher.COPY_WORDINGS): never a held-out
+        # template, so the wording split stays unseen by these tables as by the student.
+        for k, wording in enumerate(COPY_WORDINGS):
             rng = random.Random(f"typedcopy-{index}-{k}")
             described = describe_with_quantities(scenario, rng, wording)
             wordings.append((described.text, described.quantities))
@@ -607,7 +610,7 @@ def form_kinds() -> dict[tuple[int, str], dict[str, tuple[frozenset[str], ...]]]
 @functools.cache
 def implied_forms() -> dict[tuple[int, str], frozenset[str]]:
     """{(phase, mode): the forms the teacher always writes when the text states every kind of
-    number they copy}, over the same texts as `templates` (the seed preset in every wording):
+    number they copy}, over the same texts as `templates` (the seed preset in the curriculum's wordings):
     a form is implied when some of those texts state its kinds and, in every one that does,
     the teacher wrote it. A stopping-distance clearance is (a text that states a speed, a
     reaction time and a braking deceleration always asks for one); a plain clearance is not,

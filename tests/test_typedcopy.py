@@ -539,3 +539,34 @@ def test_an_evaluation_records_which_typed_copying_rules_answered() -> None:
     assert settings["formula_grammar"] == typedcopy.GRAMMAR_RULES
     plain = WorkedBackend(loaded=(tiny, CharTokenizer()), device="cpu")
     assert "typed_copy_rules" not in plain.answer_settings()
+
+
+class VocabLogits:
+    """Scores over a few multi-character tokens (id -> piece), best first."""
+
+    def __init__(self, ranked: list[int]) -> None:
+        import torch
+
+        self.scores = torch.zeros(64)
+        for rank, token in enumerate(ranked):
+            self.scores[token] = 100.0 - rank
+
+    def topk(self, k: int):
+        return self.scores.topk(min(k, 64))
+
+
+def test_a_token_that_ends_the_formula_text_and_starts_a_number_is_typed_too() -> None:
+    """SmolLM2's "=." writes a slot's `=` and the first character of its number at once, so the
+    number's start was never checked: `D=.595[s]`, a time, where the text states only lengths
+    (held-out wording). Now "=." is replaced by "=" when no allowed number starts with "."."""
+    vocab = {1: "=.", 2: "=", 3: "7"}
+    text = "transport sloshing: slosh(a=6.14, D"
+    typer = typedcopy.Typer.for_description(
+        "A glass 12.6 cm high on a base 70.9 mm wide; tray at 6.14 m/s² over .595 s; filled to 71%.", grammar=True)
+    piece = lambda token: vocab.get(token, "~")  # noqa: E731 (unranked tokens: a piece no formula takes)
+    chosen = toolgen._typed(typer, text, VocabLogits([1, 2, 3]), 1, piece)
+    assert vocab[chosen] == "=" and typer.changed == 1
+    # where the text states a length written ".0697 m", "=." is on the way to it and stands
+    typer = typedcopy.Typer.for_description(
+        "A glass 12.6 cm high on a base .0697 m wide; tray at 6.14 m/s² over .595 s; filled to 71%.", grammar=True)
+    assert vocab[toolgen._typed(typer, text, VocabLogits([1, 2, 3]), 1, piece)] == "=." and typer.changed == 0

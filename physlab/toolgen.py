@@ -101,6 +101,8 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
             token_text[token] = tokenizer.decode([token], skip_special_tokens=True)
         return token_text[token]
 
+    formula_ids = _formula_ids(tokenizer, piece, device) if typers is not None and any(
+        t is not None and t.grammar for t in typers) else None
     own = [r[prefix:] for r in rows]
     width = max(len(r) for r in own)
     ids = torch.tensor([[pad] * (width - len(r)) + r for r in own], dtype=torch.long, device=device)
@@ -137,7 +139,7 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
                 queued = bool(row.queue)  # a calculator value being fed: never retyped
                 token = row.queue.pop(0) if queued else choice[pos]
                 if typers is not None and typers[i] is not None and not queued:
-                    token = _typed(typers[i], row.text, logits[pos], token, piece)
+                    token = _typed(typers[i], row.text, logits[pos], token, piece, formula_ids)
                 feed.append(token)
                 if token in stop_ids:
                     row.done = True
@@ -181,17 +183,23 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
             for i, row in enumerate(state)]
 
 
-def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any) -> int:
+def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any, formula_ids: Any = None) -> int:
     """The token typed copying writes next: the model's own `token` unless, with the grammar,
     it would make a formula the teacher never writes for that check (then the best of the top
-    candidates that keeps one and moves the formula on), or it starts or continues a number
-    the description's units rule out (then the best candidate on the way to a fitting number
-    that the grammar also allows)."""
+    candidates that keeps one and moves the formula on, else the best such of `formula_ids`),
+    or it starts or continues a number the description's units rule out (then the best
+    candidate on the way to a fitting number that the grammar also allows)."""
     own = token
     top: list[int] | None = None
     if not typer.shape_allows(text, piece(own)):
         top = [t for t in logits.topk(TYPED_TOP_K).indices.tolist() if t != own]
         better = [t for t in top if typer.shape_moves_on(text, piece(t))]
+        if not better and formula_ids is not None and len(formula_ids):
+            # None of the top candidates keeps a formula: after "(g+1) / " the student's top 40
+            # are all digits (it means "/ 2*0.8"); the best token of formula characters that
+            # keeps one ("(") is further down.
+            ranked = formula_ids[logits[formula_ids].argsort(descending=True)].tolist()
+            better = next(([t] for t in ranked if t != own and typer.shape_moves_on(text, piece(t))), [])
         if better:
             token = better[0]
             typer.reshaped += 1
@@ -230,4 +238,22 @@ def _starts_unfit_number(typer: Typer, text: str, piece: str) -> bool:
     if constraint is None or constraint.written:
         return False
     return not fits("", match.group(2), constraint.fresh if constraint.must_fresh else constraint.allowed)
+
+
+_FORMULA_PIECE_RE = re.compile(r"\s?[0-9.()\[\]*/+^=,a-z_]{1,3}")
+_FORMULA_IDS: dict[int, Any] = {}
+
+
+def _formula_ids(tokenizer: Any, piece: Any, device: Any) -> Any:
+    """The token ids whose text is up to 3 formula characters (digits, operators, brackets,
+    letters of a name or unit), once per tokenizer: where none of the top candidates keeps a
+    formula, the grammar looks among these."""
+    import torch
+
+    key = id(tokenizer)
+    if key not in _FORMULA_IDS:
+        size = len(tokenizer) if hasattr(tokenizer, "__len__") else 0
+        _FORMULA_IDS[key] = torch.tensor(
+            [t for t in range(size) if _FORMULA_PIECE_RE.fullmatch(piece(t) or "")], dtype=torch.long)
+    return _FORMULA_IDS[key].to(device)
 

@@ -74,19 +74,19 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from physlab import calculator
+from physlab import calculator, roles
 from physlab.worked import NA_OPTIONAL, NA_TEXT
 
 # The rules typed copying applies, recorded with every evaluation that uses it (a change here
 # changes answers: an evaluation refuses to resume under other rules).
-RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it/4"
+RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it+role-words/5"
 # The formula grammar's rules, recorded the same way: the teacher's forms for each check, only
 # those whose every kind of number the text states, the implied one where there is one
 # (`Typer.stated_forms`); an optional check the text states too few forces or masses for is
 # written off as n/a (`Typer.writes_off`).
-GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written/4"
+GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written+formula-token-fallback/5"
 # Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
 # may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
 # no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
@@ -154,6 +154,7 @@ class TextNumber:
     value: float
     dim: str | None  # None: written without a unit
     unit: str | None = None  # the unit's canonical name (calculator.UNITS), as the text writes it
+    role: str | None = None  # what the words around it say it is (physlab.roles): "radius", "pad", ...
 
 
 def text_numbers(description: str) -> list[TextNumber]:
@@ -173,12 +174,12 @@ def text_numbers(description: str) -> list[TextNumber]:
             dims[i], units[i] = "length", units[i + 1]
     out = []
     for i, ((start, _, end, text, _), dim) in enumerate(zip(found, dims, strict=True)):
+        before = description[(found[i - 1][2] if i else 0):start]
+        after = description[end:(found[i + 1][0] if i + 1 < len(found) else len(description))]
         if dim == "accel":
-            before = description[(found[i - 1][2] if i else 0):start]
-            after = description[end:(found[i + 1][0] if i + 1 < len(found) else len(description))]
             dim = accel_direction(before, after, after_number=i > 0) or dim
         try:
-            out.append(TextNumber(text, float(text), dim, units[i]))
+            out.append(TextNumber(text, float(text), dim, units[i], roles.role(before, after, dim, after_number=i > 0)))
         except ValueError:
             continue
     return out
@@ -242,18 +243,29 @@ def literal_dims(formula: str, slots: Sequence[str]) -> list[str | None]:
 def templates() -> dict[tuple[int, str], dict[str, tuple[frozenset[str | None], ...]]]:
     """{(phase, mode): {shape: per literal, the dimensions it takes}} over the teacher's formulas
     for the seed preset's scenarios, each described in the curriculum's wordings (train, wide)."""
-    return _tables()[0]
+    return _tables().dims
 
 
 def distinct_needed() -> dict[tuple[int, str], dict[str, dict[str, int]]]:
     """{(phase, mode): {shape: {dimension: the fewest distinct stated numbers of it that the
     teacher's formula of that shape copies}}}: a crush line compares two forces, so it needs a
     text that states two (the 0 of an unstated quantity is not counted)."""
-    return _tables()[1]
+    return _tables().needed
+
+
+class Tables(NamedTuple):
+    """What the teacher's lines over the seed texts say (`_tables`)."""
+
+    dims: dict  # {(phase, mode): {shape: per literal, the dimensions it takes}}
+    needed: dict  # {(phase, mode): {shape: {dimension: fewest distinct stated numbers copied}}}
+    written: list  # each teacher line: (phase, mode, shape, the text's kinds)
+    zeros: dict  # {(phase, mode): {shape: per literal, whether the teacher ever writes 0 there}}
+    slots: dict  # {(phase, mode): {shape: per literal, its slot keys (`slot_keys`)}}
+    roles: dict  # {slot key: the roles (physlab.roles) of the text numbers the teacher copies there}
 
 
 @functools.cache
-def _tables() -> tuple[dict, dict, list, dict]:
+def _tables() -> Tables:
     from physlab import scenarios, worked
     from physlab.describe import describe_with_quantities
     from physlab.teacher import COPY_WORDINGS, scenario_from_record, set_down_variant
@@ -262,6 +274,8 @@ def _tables() -> tuple[dict, dict, list, dict]:
     written: list[tuple[int, str, str, frozenset[str]]] = []  # each teacher line: its check, shape, text's kinds
     zeros: dict[tuple[int, str], dict[str, list[bool]]] = {}  # per literal: the teacher wrote 0 there
     needed: dict[tuple[int, str], dict[str, dict[str, int]]] = {}
+    slot_table: dict[tuple[int, str], dict[str, list[set[tuple[str, int, int]]]]] = {}
+    slot_roles: dict[tuple[str, int, int], set[str | None]] = {}
     records = [r for split in scenarios.generate("seed").values() for r in split]
     # Where the teacher writes 0 also counts its set-down copies (physlab.teacher: release
     # height 0), which no split holds but users write ("puts it down on the table").
@@ -288,8 +302,21 @@ def _tables() -> tuple[dict, dict, list, dict]:
             described = describe_with_quantities(scenario, rng, wording)
             wordings.append((described.text, described.quantities))
         for text, quantities in wordings:
-            kinds = stated_kinds(text_numbers(text))
+            numbers = text_numbers(text)
+            kinds = stated_kinds(numbers)
             for line in worked.teacher_lines(scenario, quantities):
+                keys = slot_keys(line.slots)
+                entry_slots = slot_table.setdefault((line.phase, line.mode), {}).setdefault(
+                    shape(line.formula), [set() for _ in keys])
+                line_dims = literal_dims(line.formula, line.slots)
+                for at, (match, key) in enumerate(zip(_LITERAL_RE.finditer(line.formula), keys, strict=False)):
+                    if key is None:
+                        continue
+                    if at < len(entry_slots):
+                        entry_slots[at].add(key)
+                    accepted = ACCEPTS.get(line_dims[at], {line_dims[at]}) | {None}
+                    slot_roles.setdefault(key, set()).update(
+                        n.role for n in numbers if n.text == match.group(0) and n.dim in accepted)
                 written.append((line.phase, line.mode, shape(line.formula), kinds))
                 dims = literal_dims(line.formula, line.slots)
                 entry = table.setdefault((line.phase, line.mode), {}).setdefault(
@@ -306,8 +333,50 @@ def _tables() -> tuple[dict, dict, list, dict]:
                 new = {d: len(v) for d, v in distinct.items()}
                 counts[shape(line.formula)] = new if old is None else {
                     d: min(old.get(d, 0), new.get(d, 0)) for d in set(old) | set(new)}
-    return ({key: {s: tuple(frozenset(d) for d in dims) for s, dims in shapes.items()}
-             for key, shapes in table.items()}, needed, written, zeros)
+    return Tables({key: {s: tuple(frozenset(d) for d in dims) for s, dims in shapes.items()}
+                   for key, shapes in table.items()}, needed, written, zeros,
+                  {key: {s: tuple(frozenset(k) for k in keys) for s, keys in shapes.items()}
+                   for key, shapes in slot_table.items()},
+                  {key: frozenset(r) for key, r in slot_roles.items()})
+
+
+@functools.cache
+def excluded_roles(slots: frozenset[tuple[str, int, int]], dims: frozenset[str | None] = frozenset()) -> frozenset[str]:
+    """The roles (physlab.roles) whose numbers the teacher copies into other slots but never
+    into any of `slots`: a number the text's words give one of those is another slot's. Only
+    for slots of one reading (the teacher copies numbers of at most one role there: a height,
+    a radius, a pad friction); a slot it fills from numbers of several (a slope's rise, read
+    "across" or "above") excludes nothing. `dims`: the slot's dimensions (`templates`)."""
+    if not slots:
+        return frozenset()
+    learned = _tables().roles
+    accepted = set().union(*(learned.get(k, frozenset()) for k in slots))
+    owned = set().union(*learned.values()) - {None}
+    if len(accepted - {None}) == 1:
+        return frozenset(owned - accepted)
+    if accepted - {None} or not dims:
+        return frozenset()
+    # A slot the teacher fills only from numbers with no role word (the object's mass): it
+    # excludes a role only where that is the one role its kind of number can have (a payload).
+    possible = set().union(*(roles.FOR_DIM.get(d, frozenset()) for d in dims)) & owned
+    return frozenset(possible) if len(possible) == 1 else frozenset()
+
+
+def slot_keys(slots: Sequence[str]) -> list[tuple[str, int, int] | None]:
+    """Each literal's slot key: (slot, its place in the slot's run of literals, the run's
+    length); None for a constant or a unit's 2. A radius doubled into a diameter is
+    ("width", 1, 2), a plain width ("width", 0, 1), a fill as liquid height over container
+    height ("fill", 0, 2) and ("fill", 1, 2): each is its own reading of the text."""
+    base = [s.removesuffix(" (unit)") for s in slots]
+    keys: list[tuple[str, int, int] | None] = []
+    i = 0
+    while i < len(base):
+        j = i
+        while j < len(base) and base[j] == base[i]:
+            j += 1
+        keys += [None if base[i] == "const" else (base[i], k, j - i) for k in range(j - i)]
+        i = j
+    return keys
 
 
 @dataclass(frozen=True)
@@ -459,19 +528,21 @@ class Typer:
         tags = {n.dim for n in self.numbers}
         return {"accel_up", "accel_side"} <= tags
 
-    def strings_for(self, dims: frozenset[str | None], zero: bool = True) -> frozenset[str] | None:
+    def strings_for(self, dims: frozenset[str | None], zero: bool = True,
+                    excluded: frozenset[str] = frozenset()) -> frozenset[str] | None:
         """The number strings a slot of these dimensions may take (None: unconstrained);
         `zero`: also the 0 the teacher writes for a quantity the text leaves at none, only where
         the teacher's lines of the shape ever write 0 there (a stopping distance's speed never:
         on held-out wording the student began "0", went on to "0.05", the reaction time, and
-        nothing could steer it back to the text's 665 mm/s)."""
+        nothing could steer it back to the text's 665 mm/s). `excluded`: roles (physlab.roles)
+        whose numbers are another slot's ("radius" for a container's height)."""
         if None in dims or not dims:
             return None
         if not self.directional:
             dims = frozenset("accel" if d in ("accel_up", "accel_side") else d for d in dims)
         accepted = set().union(*(ACCEPTS.get(d, {d}) for d in dims if d is not None))
         allowed = {n.text for n in self.numbers
-                   if n.dim in accepted or (n.dim is None and "ratio" in accepted)}
+                   if (n.dim in accepted or (n.dim is None and "ratio" in accepted)) and n.role not in excluded}
         # 0 is what the teacher writes for a quantity the text leaves at none (set down, at rest)
         return frozenset(allowed | ({"0"} if zero else set())) if allowed else None
 
@@ -499,10 +570,12 @@ class Typer:
             # puts another kind here: then 0 or a repeat may be right, and nothing is demanded.
             budget: list[tuple[int, int]] | None = []
             zero = False  # some matching shape's teacher lines write 0 here
+            slots: set[tuple[str, int, int]] = set()  # the teacher's slot keys here (`slot_keys`)
             for s, literal in templates().get(key, {}).items():
                 if s.startswith(context + "#") and index < len(literal):
                     dims |= literal[index]
-                    zero = zero or _tables()[3].get(key, {}).get(s, [True] * len(literal))[index]
+                    slots |= _tables().slots.get(key, {}).get(s, ((),) * len(literal))[index]
+                    zero = zero or _tables().zeros.get(key, {}).get(s, [True] * len(literal))[index]
                     counts = distinct_needed().get(key, {}).get(s, {})
                     kinds = literal[index] - {None}
                     if not kinds:
@@ -519,6 +592,14 @@ class Typer:
             # the student's numbers as they are rather than force the one force into both slots.
             if allowed and need is not None and len(allowed - {"0"}) < need:
                 allowed = None
+            # Role words: a number the text's words make another slot's (a radius where a height
+            # belongs, a rolling resistance where a slope's friction belongs) is not offered,
+            # unless that leaves nothing of the kind.
+            excluded = excluded_roles(frozenset(slots), frozenset(dims))
+            if allowed and excluded:
+                narrowed = self.strings_for(frozenset(dims), zero, excluded)
+                if narrowed and narrowed - {"0"}:
+                    allowed = narrowed
             self._cache[cache_key] = (allowed, tuple(budget or ()))
         allowed, budget = self._cache[cache_key]
         if not allowed:
@@ -617,7 +698,7 @@ def implied_forms() -> dict[tuple[int, str], frozenset[str]]:
     and neither is either tray form (both copy the same kinds)."""
     kinds_of = form_kinds()
     seen: dict[tuple[tuple[int, str], str], set[bool]] = {}
-    for phase, mode, shape_, kinds in _tables()[2]:
+    for phase, mode, shape_, kinds in _tables().written:
         key = (phase, mode)
         forms = kinds_of.get(key, {})
         if len(forms) < 2:

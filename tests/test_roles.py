@@ -1,0 +1,87 @@
+"""Role words (physlab.roles): what a number of a free text is, from the words around it, and how
+typed copying uses that to keep a number out of another quantity's slot."""
+
+from __future__ import annotations
+
+import pytest
+
+from physlab import roles, typedcopy
+
+
+def _roles(text: str) -> dict[str, str | None]:
+    return {n.text: n.role for n in typedcopy.text_numbers(text)}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("A can 101 mm high, radius 33.1 mm.", {"101": "tall", "33.1": "radius"}),
+    ("a cup 12 cm tall with a 4 cm radius", {"12": "tall", "4": "radius"}),
+    ("Glass: 65 mm diameter and 120 mm tall, filled to 0.85 of its height.",
+     {"65": "across", "120": "tall", "0.85": "level"}),
+    ("The soup fills it to 70 percent of that height.", {"70": "level"}),
+    ("Centre of mass about 22 mm above the foot.", {"22": "com"}),
+    ("its mass centre is 35 mm above its base", {"35": "com"}),
+    ("200 mm tall with its centre of mass at mid-height (100 mm)", {"200": "tall", "100": "com"}),
+    ("the jaws pinch it 12 cm out from where its centre of mass sits", {"12": "offset"}),
+    ("Grasp offset from the centre of mass: 16.9 cm", {"16.9": "offset"}),
+    ("The gripper lets go 4 mm above the table.", {"4": "release"}),
+    ("Pad-to-steel friction 0.7, and the ramp's friction is 0.25.", {"0.7": "pad", "0.25": "support"}),
+    ("Rolling resistance on the cloth is about 0.03.", {"0.03": "rolling"}),
+    ("the ramp slopes at a 7.52% grade (rolling resistance 0.0483)", {"0.0483": "rolling"}),
+    ("the finger passes 4 mm from the tote wall while the tracking error is 6 mm",
+     {"4": "clearance", "6": "tracking"}),
+    ("it may roll at most 10 cm after release", {"10": "travel"}),
+    ("The arm is rated for 5 kg; the drill weighs 2 kg.", {"5": "payload", "2": None}),
+    ("29.2 cm tall on a 7.36 cm wide base", {"29.2": "tall", "7.36": "across"}),
+])
+def test_a_numbers_role_is_read_from_its_words(text: str, expected: dict[str, str | None]) -> None:
+    got = _roles(text)
+    assert {k: got[k] for k in expected} == expected, got
+
+
+def test_roles_are_only_those_a_number_of_its_kind_can_have() -> None:
+    """A mass is never a "level" ("filled with sockets weighs 7.2 kg"), an acceleration has no
+    role, and a length is never read as a share of a height ("0.005 m of height per 1 m")."""
+    got = _roles("A toolbox filled with sockets weighs 7.2 kg and accelerates at 2 m/s² on the tray.")
+    assert got["7.2"] is None and got["2"] is None
+    assert roles.role("a ramp that gains ", " of height per", "length") != "level"
+    assert roles.role("", " of its height", None) == "level"
+
+
+def test_no_role_word_no_role() -> None:
+    assert set(_roles("A 300 g block, 50 x 30 x 20 mm, friction 0.5.").values()) == {None}
+
+
+def test_a_slot_is_not_offered_a_number_the_words_make_another_slots() -> None:
+    """The container's height slot (slosh H=) takes neither its diameter nor its centre of mass
+    height; its diameter slot does not take its height; a pad friction slot does not take a
+    rolling resistance. Without role words (the same numbers, no words) each is offered."""
+    text = ("A mug 82 mm tall and 80 mm across, its centre of mass 35 mm up, filled to 51% of its "
+            "height, on a tray at 5 m/s² reached in 200 ms.")
+    typer = typedcopy.Typer.for_description(text, grammar=True)
+    height = typer.allowed("transport sloshing: slosh(a=5, D=80[mm], H=")
+    assert height is not None and height.allowed - {"0"} == {"82"}
+    diameter = typer.allowed("transport sloshing: slosh(a=5, D=")
+    assert diameter is not None and diameter.allowed - {"0"} == {"80"}
+    bare = typedcopy.Typer.for_description("A mug 82 mm, 80 mm, 35 mm, 51%, on a tray at 5 m/s², 200 ms.", grammar=True)
+    assert {"82", "80", "35"} <= bare.allowed("transport sloshing: slosh(a=5, D=80[mm], H=").allowed
+
+    ball = typedcopy.Typer.for_description(
+        "A 58 g ball held at 10 N, pad friction 0.8, lifted at 1 m/s²; rolling resistance 0.02.")
+    pad = ball.allowed("lift slipping: 58[g]*(g+1)/(2*")
+    assert pad is not None and "0.8" in pad.allowed and "0.02" not in pad.allowed
+
+
+def test_a_role_that_would_leave_a_slot_nothing_rules_nothing_out() -> None:
+    """Where every number of the slot's kind is read as another slot's, the slot keeps them all
+    (the words may be wrong; the dimension rule still holds)."""
+    typer = typedcopy.Typer.for_description(
+        "A mug of radius 40 mm with its centre of mass 35 mm up, on a tray at 5 m/s², 51% full, 200 ms ramp.")
+    diameter = typer.allowed("transport sloshing: slosh(a=5, D=")
+    assert diameter is not None and {"40", "35"} <= diameter.allowed
+
+
+def test_a_payload_is_never_the_objects_mass() -> None:
+    """fresh-22 of the hand-written set: "payload 5 kg" copied as the drill's mass (5/2 = 2.5 FAILS)."""
+    typer = typedcopy.Typer.for_description("A 2 kg drill; the arm's payload is 5 kg.")
+    mass = typer.allowed("lift dropping: ")
+    assert mass is not None and mass.allowed - {"0"} == {"2"}

@@ -465,6 +465,7 @@ def _run_model(config: EvalConfig, model: str, backend: Any, todo: list[dict], p
                         if getattr(backend, "grammar", False):
                             rec["reshaped_tokens"] = stats[index].get("reshaped", 0)
                             rec["written_off"] = stats[index].get("written_off", 0)
+                            rec["forced_checks"] = stats[index].get("forced", 0)
                 lines.append(json.dumps(rec, default=_json_default))
             with records_path.open("a") as fh:
                 fh.write("\n".join(lines) + "\n")

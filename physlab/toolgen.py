@@ -49,6 +49,7 @@ class _Row:
     inserted: int = 0  # values the calculator wrote
     invalid: int = 0  # formulas it could not evaluate
     written_off: int = 0  # checks the formula grammar wrote off as n/a (Typer.writes_off)
+    forced: int = 0  # check heads written because the text implies them (Typer.missing_check)
 
 
 def _queue_value(row: _Row, formula: str, tokenizer: Any) -> None:
@@ -74,9 +75,10 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
              token_text: dict[int, str] | None = None, prefill: list[str] | None = None,
              typers: list[Typer | None] | None = None) -> list[dict[str, Any]]:
     """Greedy tool-paused generation for encoded prompts `rows`; one dict per row:
-    {"text", "new_tokens", "inserted", "invalid", "retyped", "reshaped", "written_off"} (retyped /
-    reshaped: tokens typed copying / the formula grammar put in place of the model's own;
-    written_off: checks the grammar wrote off as n/a).
+    {"text", "new_tokens", "inserted", "invalid", "retyped", "reshaped", "written_off", "forced"}
+    (retyped / reshaped: tokens typed copying / the formula grammar put in place of the model's
+    own; written_off: checks the grammar wrote off as n/a; forced: check heads written before the
+    verdict because the text's role words imply the check, Typer.missing_check).
 
     `prefix` tokens at the start of every row may come with their KV cache (`prefix_cache`,
     computed once by the caller for all batches); rows are laid out [prefix][padding][own].
@@ -140,6 +142,11 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
                 token = row.queue.pop(0) if queued else choice[pos]
                 if typers is not None and typers[i] is not None and not queued:
                     token = _typed(typers[i], row.text, logits[pos], token, piece, formula_ids)
+                    head = _missing_head(typers[i], row.text, piece(token))
+                    if head is not None:  # the verdict starts before a check the text implies
+                        ids = list(tokenizer(head, add_special_tokens=False).input_ids)
+                        token, row.queue = ids[0], ids[1:]
+                        row.forced += 1
                 feed.append(token)
                 if token in stop_ids:
                     row.done = True
@@ -179,7 +186,7 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
     return [{"text": row.text.strip(), "new_tokens": len(row.ids), "inserted": row.inserted,
              "invalid": row.invalid, "retyped": typers[i].changed if typers is not None and typers[i] else 0,
              "reshaped": typers[i].reshaped if typers is not None and typers[i] else 0,
-             "written_off": row.written_off}
+             "written_off": row.written_off, "forced": row.forced}
             for i, row in enumerate(state)]
 
 
@@ -225,15 +232,15 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any, formula
     return chosen
 
 
-_LEAD_NUMBER_RE = re.compile(r"([^\d.\s]+)([\d.]+)")
+_LEAD_NUMBER_RE = re.compile(r"(\s*[^\d.\s]*)([\d.]+)")  # "=.", " (.", " .": text, then a number's start
 
 
 def _starts_unfit_number(typer: Typer, text: str, piece: str) -> bool:
-    """Whether `piece` writes some formula text and then the start of a literal ("=.", "*.",
-    "/.") that the typed-copy constraint at that literal rules out."""
+    """Whether `piece` writes some formula text or a space and then the start of a literal
+    ("=.", " (.", " .") that the typed-copy constraint at that literal rules out."""
     match = _LEAD_NUMBER_RE.fullmatch(piece)
-    if match is None:
-        return False
+    if match is None or not match.group(1):
+        return False  # a bare number's start is typed copying's own business (`choose`)
     constraint = typer.allowed(text + match.group(1))
     if constraint is None or constraint.written:
         return False
@@ -256,4 +263,14 @@ def _formula_ids(tokenizer: Any, piece: Any, device: Any) -> Any:
         _FORMULA_IDS[key] = torch.tensor(
             [t for t in range(size) if _FORMULA_PIECE_RE.fullmatch(piece(t) or "")], dtype=torch.long)
     return _FORMULA_IDS[key].to(device)
+
+
+def _missing_head(typer: Typer, text: str, piece: str) -> str | None:
+    """The head of a check to write before the verdict that `piece` starts at a line start
+    ("YES", "NO", "FAILURE_MODE"), when the text implies one the answer lacks."""
+    if text and not text.endswith("\n"):
+        return None
+    if not piece.strip()[:1].isupper():
+        return None
+    return typer.missing_check(text)
 

@@ -72,12 +72,13 @@ from __future__ import annotations
 import functools
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from physlab import calculator, roles
-from physlab.worked import NA_OPTIONAL, NA_TEXT
+from physlab.worked import NA_OPTIONAL, NA_SLOTS, NA_TEXT
 
 # The rules typed copying applies, recorded with every evaluation that uses it (a change here
 # changes answers: an evaluation refuses to resume under other rules).
@@ -86,7 +87,7 @@ RULES = "dimension+fresh-force-mass-slots+zero-where-the-teacher-writes-it+role-
 # those whose every kind of number the text states, the implied one where there is one
 # (`Typer.stated_forms`); an optional check the text states too few forces or masses for is
 # written off as n/a (`Typer.writes_off`).
-GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written+formula-token-fallback/5"
+GRAMMAR_RULES = "teacher-forms+stated-kinds+implied-forms+unstated-optional-na+units-as-written+formula-token-fallback+implied-hazard-checks+stated-angle/5"
 # Kinds the teacher never writes as 0 (a stated force or mass always has its number): only there
 # may a slot demand a number the line has not copied yet. Elsewhere 0 is a real answer (set down:
 # no release height; at rest: no release speed; level: no slope), and a demand for a fresh number
@@ -146,6 +147,7 @@ _PARTIAL_RE = re.compile(r"(?<![\w.\]])(?:\d+\.?\d*|\.\d*)(?:[eE][-+]?\d*)?$")
 _NUMBER_CHARS = set("0123456789.eE+-")
 _DIGITS = set("0123456789.")
 PHASES = {"grasp": 1, "lift": 2, "transport": 3, "place": 4}
+WORDS = {p: w for w, p in PHASES.items()}
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,7 @@ class Tables(NamedTuple):
     zeros: dict  # {(phase, mode): {shape: per literal, whether the teacher ever writes 0 there}}
     slots: dict  # {(phase, mode): {shape: per literal, its slot keys (`slot_keys`)}}
     roles: dict  # {slot key: the roles (physlab.roles) of the text numbers the teacher copies there}
+    checks: list  # per text whose teacher lines pass every check: (its numbers' roles, its checks)
 
 
 @functools.cache
@@ -276,6 +279,7 @@ def _tables() -> Tables:
     needed: dict[tuple[int, str], dict[str, dict[str, int]]] = {}
     slot_table: dict[tuple[int, str], dict[str, list[set[tuple[str, int, int]]]]] = {}
     slot_roles: dict[tuple[str, int, int], set[str | None]] = {}
+    checks: list[tuple[frozenset[str], frozenset[tuple[int, str]]]] = []
     records = [r for split in scenarios.generate("seed").values() for r in split]
     # Where the teacher writes 0 also counts its set-down copies (physlab.teacher: release
     # height 0), which no split holds but users write ("puts it down on the table").
@@ -304,7 +308,11 @@ def _tables() -> Tables:
         for text, quantities in wordings:
             numbers = text_numbers(text)
             kinds = stated_kinds(numbers)
-            for line in worked.teacher_lines(scenario, quantities):
+            lines = worked.teacher_lines(scenario, quantities)
+            if all(line.true_ratio <= 1 for line in lines):  # every phase written
+                checks.append((frozenset(n.role for n in numbers if n.role and n.value != 0),
+                               frozenset((line.phase, line.mode) for line in lines)))
+            for line in lines:
                 keys = slot_keys(line.slots)
                 entry_slots = slot_table.setdefault((line.phase, line.mode), {}).setdefault(
                     shape(line.formula), [set() for _ in keys])
@@ -337,7 +345,7 @@ def _tables() -> Tables:
                    for key, shapes in table.items()}, needed, written, zeros,
                   {key: {s: tuple(frozenset(k) for k in keys) for s, keys in shapes.items()}
                    for key, shapes in slot_table.items()},
-                  {key: frozenset(r) for key, r in slot_roles.items()})
+                  {key: frozenset(r) for key, r in slot_roles.items()}, checks)
 
 
 @functools.cache
@@ -474,6 +482,22 @@ class Typer:
         return all(any(n > self.stated_count(d) for d, n in need.items() if d in FRESH_KINDS)
                    for need in shapes.values())
 
+    def missing_check(self, text: str) -> str | None:
+        """The head ("transport sloshing:") of a check the text's role words imply
+        (`implied_checks`, a `FORCEABLE` one) that the answer so far has not written, when no
+        line of it fails; None otherwise. Asked when the student starts its verdict: a student
+        reading "filled to 0.85 of its height" in words it never saw wrote no sloshing line
+        and answered NO (hand-written fixtures)."""
+        if not self.grammar or "FAILS" in text:
+            return None
+        written = {m.group(2) for m in (_HEAD_RE.match(line) for line in text.split("\n")) if m}
+        implied = implied_checks()
+        for role in sorted({n.role for n in self.numbers if n.role and n.value != 0}):
+            for phase, mode in implied.get(role, ()):
+                if mode in FORCEABLE and mode not in written:
+                    return f"{WORDS[phase]} {mode}:"
+        return None
+
     def stated_count(self, dim: str) -> int:
         """How many non-zero numbers of a dimension the text states, repeats counted ("grip 20 N,
         crushes at 20 N" states two forces)."""
@@ -503,10 +527,14 @@ class Typer:
         return kept if kept and kept != frozenset(forms) else None
 
     def stated_pattern(self, key: tuple[int, str]) -> Any:
-        """The grammar pattern of `stated_forms(key)` (None: every form)."""
+        """The grammar pattern of `stated_forms(key)` (None: every form). A text that states an
+        angle gives the slope as that angle: no slope worked out from a rise over a run or a
+        grade (`form_pattern(..., angle_stated=True)`); a student read "200 x 300 mm footprint,
+        120 mm tall, on a ramp tilted by 18°" as atan(120/200) (hand-written fixtures)."""
         if key not in self._forms:
             forms = self.stated_forms(key)
-            self._forms[key] = None if forms is None else form_pattern(key, forms)
+            angle = "angle" in self.stated_kinds
+            self._forms[key] = None if forms is None and not angle else form_pattern(key, forms, angle)
         return self._forms[key]
 
     def shape_moves_on(self, text: str, piece: str) -> bool:
@@ -657,8 +685,9 @@ def grammar_patterns() -> dict[tuple[int, str], Any]:
 
 
 @functools.cache
-def form_pattern(key: tuple[int, str], forms: frozenset[str] | None) -> Any:
-    """The compiled pattern of `forms` of the check `key` (all of its forms when None)."""
+def form_pattern(key: tuple[int, str], forms: frozenset[str] | None, angle_stated: bool = False) -> Any:
+    """The compiled pattern of `forms` of the check `key` (all of its forms when None);
+    `angle_stated`: without the conversions that work an angle out (`atan`)."""
     import regex  # partial matching: "can this prefix still become a match"
 
     shapes = templates()[key]
@@ -668,7 +697,8 @@ def form_pattern(key: tuple[int, str], forms: frozenset[str] | None) -> Any:
     for form in chosen:
         # the conversions the teacher writes in this form's lines (a stopping distance's 2*5 is
         # not one a plain clearance may take), at any of its numbers
-        conversions = sorted({c for s in shapes if grammar_form(s) == form for c in CONVERSIONS if c in s})
+        conversions = sorted({c for s in shapes if grammar_form(s) == form for c in CONVERSIONS
+                              if c in s and not (angle_stated and "atan" in c)})
         slot = "(?:#" + "".join("|" + regex.escape(c) for c in conversions) + ")"
         alternatives.append("".join(slot if part == "#" else "k=" + body if part == "k=B" else regex.escape(part)
                                     for part in re.split(r"(#|k=B)", form) if part))
@@ -711,6 +741,38 @@ def implied_forms() -> dict[tuple[int, str], frozenset[str]]:
         if outcomes == {True}:
             out.setdefault(key, set()).add(form)
     return {key: frozenset(forms) for key, forms in out.items()}
+
+
+IMPLIED_MIN_TEXTS = 10  # a role implies a check only after this many seed texts show it
+# The checks a role may imply (`Typer.missing_check`): the hazards a text has or has not (an
+# obstacle, a crush limit, a liquid, a rolling body; worked.NA_SLOTS). Not tipping or slipping:
+# whether those lines are written depends on how the object is carried, which a role word does
+# not settle (a gripped glass whose centre of mass the text gives has no tipping line).
+FORCEABLE = frozenset(m for p in (1, 3) for m in NA_SLOTS[p] if m != "*") | {"rolling_away"}
+
+
+@functools.cache
+def implied_checks() -> dict[str, tuple[tuple[int, str], ...]]:
+    """{role: the checks (phase, mode) whose mode the teacher writes for every seed text (that
+    passes every check) with a number of that role, and not for every such text}: a fill level
+    implies a sloshing line, a tracking error a collision line. The phase is the one the
+    teacher writes that mode in most often for those texts (a collision may be the grasp's or
+    the carry's; the label is the mode). Learned over the same texts as `templates`."""
+    checks = [(roles_, frozenset(m for _, m in c), c) for roles_, c in _tables().checks]
+    everywhere = frozenset.intersection(*(m for _, m, _ in checks)) if checks else frozenset()
+    out: dict[str, tuple[tuple[int, str], ...]] = {}
+    for role in sorted({r for rs, _, _ in checks for r in rs}):
+        having = [(m, c) for rs, m, c in checks if role in rs]
+        if len(having) < IMPLIED_MIN_TEXTS:
+            continue
+        common = frozenset.intersection(*(m for m, _ in having)) - everywhere
+        out_role = []
+        for mode in sorted(common):
+            phases = Counter(p for _, c in having for p, m in c if m == mode)
+            out_role.append((phases.most_common(1)[0][0], mode))
+        if out_role:
+            out[role] = tuple(out_role)
+    return out
 
 
 def stated_kinds(numbers: Sequence[TextNumber]) -> frozenset[str]:

@@ -85,3 +85,38 @@ def test_a_payload_is_never_the_objects_mass() -> None:
     typer = typedcopy.Typer.for_description("A 2 kg drill; the arm's payload is 5 kg.")
     mass = typer.allowed("lift dropping: ")
     assert mass is not None and mass.allowed - {"0"} == {"2"}
+
+
+def test_role_words_imply_the_hazard_checks_the_teacher_writes_for_them() -> None:
+    """Learned from the teacher's lines over the seed texts: a fill level implies a sloshing
+    line, a tracking error or a clearance a collision line, a rolling resistance the rolling
+    line. Only hazard checks are ever forced, never tipping or slipping."""
+    implied = {role: {mode for _, mode in checks} for role, checks in typedcopy.implied_checks().items()}
+    assert "sloshing" in implied["level"]
+    assert "collision" in implied["tracking"] and "collision" in implied["clearance"]
+    assert "rolling_away" in implied["rolling"]
+    assert typedcopy.FORCEABLE == {"collision", "crushing", "sloshing", "rolling_away"}
+
+
+def test_a_check_the_text_implies_is_asked_for_before_the_verdict() -> None:
+    text = ("A glass of water, 65 mm diameter and 120 mm tall, filled to 0.85 of its height, held at 30 N, "
+            "pad friction 0.6; lift 1 m/s², then sideways 4 m/s² in 40 ms.")
+    typer = typedcopy.Typer.for_description(text, grammar=True)
+    lines = "lift dropping: 350[g]/3[kg] = 0.117 ok\nplace dropping: 0/0.01 = 0.000 ok\n"
+    assert typer.missing_check(lines) == "transport sloshing:"
+    assert typer.missing_check(lines + "transport sloshing: slosh(...) = 0.5 ok\n") is None
+    assert typer.missing_check("lift slipping: 350[g]*(g+1)/(2*0.6*30) = 1.2 FAILS\n") is None  # decided
+    assert typedcopy.Typer.for_description(text).missing_check(lines) is None  # only with the grammar
+    plain = typedcopy.Typer.for_description("A 350 g mug, 65 mm across, 120 mm tall, held at 30 N.", grammar=True)
+    assert plain.missing_check(lines) is None
+
+
+def test_generation_writes_the_implied_check_before_the_verdict() -> None:
+    from tests.test_typedcopy import _generate
+
+    text = "A glass 120 mm tall and 65 mm across, filled to 85% of its height; tray at 4 m/s² in 40 ms."
+    script = "place dropping: 0/0.01 = 0.000 ok\nNO\nFAILURE_MODE: none\n"
+    out = _generate(script, [typedcopy.Typer.for_description(text, grammar=True)])
+    assert out["text"].startswith("place dropping: 0/0.01 = 0.000 ok\ntransport sloshing:"), out["text"]
+    assert out["forced"] == 1
+    assert _generate(script, [typedcopy.Typer.for_description(text)])["forced"] == 0

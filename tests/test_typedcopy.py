@@ -609,3 +609,24 @@ def test_where_no_top_candidate_keeps_a_formula_the_grammar_looks_further_down(m
     assert vocab[toolgen._typed(typer, text, logits, 1, piece)] == "2"  # top candidates only: it stands
     chosen = toolgen._typed(typer, text, logits, 1, piece, torch.tensor([1, 2, 3, 4]))
     assert vocab[chosen] == "(" and typer.reshaped == 1
+
+
+def test_a_text_that_states_an_angle_gives_the_slope_as_that_angle() -> None:
+    """"200 x 300 mm footprint, 120 mm tall, on a ramp tilted by 18°" was read as atan(120/200)."""
+    stated = typedcopy.Typer.for_description(
+        "A 1.2 kg crate, 200 x 300 mm, 120 mm tall, CoM 60 mm up, on a ramp tilted by 18°, friction 0.25.", grammar=True)
+    assert not stated.shape_allows("place tipping: slope_tip(deg=(", "atan")
+    assert stated.shape_allows("place tipping: slope_tip(deg=", "1")
+    grade = typedcopy.Typer.for_description(
+        "A 1.2 kg crate, 200 x 300 mm, 120 mm tall, CoM 60 mm up, on a ramp with a 5% grade, friction 0.25.", grammar=True)
+    assert grade.shape_allows("place tipping: slope_tip(deg=(", "atan")
+
+
+def test_a_space_or_bracket_then_a_numbers_start_in_one_token_is_typed_too() -> None:
+    """" (." starts a stopping distance with ".", where the text's lengths are 2 mm and 37 mm:
+    the student went on to ".4", the speed."""
+    typer = typedcopy.Typer.for_description(
+        "The arm must brake before the panel: speed .4 m/s, reaction time 50 ms, deceleration 6 m/s², "
+        "tracking error 2 mm, 37 mm of clearance.", grammar=True)
+    assert toolgen._starts_unfit_number(typer, "transport collision:", " (.")
+    assert not toolgen._starts_unfit_number(typer, "transport collision:", " (")

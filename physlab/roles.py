@@ -9,11 +9,15 @@ height. A reader tells them apart by a word: "radius", "high", "centre of mass",
 `typedcopy.accel_direction` reads "upward" and "sideways".
 
 How: a number's window is the words from the previous number (or the start of its clause:
-`.`, `;` or `,`) to it, and from it to the next number (or the end of its clause). Strong words
-(`STRONG`: a radius, a centre of mass, a fill level, a rolling resistance, a tracking error, an
-offset from the centre of mass) anywhere in the window decide first; else the nearest weak word
-(`WEAK`: high, wide, above, pads, ramp, clearance, ...), the one after the number first at equal
-distance. No word: no role (None), and then nothing is ruled out for that number.
+`.`, `;`, `,`, `!`, `?`, or a join: "and", "but", "while", "whereas") to it, and from it to the
+next number (or the end of its clause). The nearest role word wins, the one after the number
+first at equal distance; a strong word before the number (`STRONG`: a radius, a fill level, a
+rolling resistance, a tracking error, a centre of mass) wins from up to `STRONG_REACH` words
+further off than a weak one (`WEAK`: high, wide, above, pads, ramp, clearance, ...): "Rolling
+resistance on the cloth is about 0.03". After the number the nearest word wins outright: "a 20 cm
+tall cylinder of radius 5 cm" (20 is tall). An offset from the centre of mass and a fill given as
+a share of a height are read first (`_offset`). No word: no role (None), and then nothing is
+ruled out for that number.
 
 Roles are readings, not rules of a check: `physlab.typedcopy` learns which roles each formula
 slot takes from the teacher's own lines (`slot_roles`), so a role never names a check here.
@@ -27,8 +31,8 @@ import re
 _WORD_RE = re.compile(r"[A-Za-z]+|[;,.!?]")
 STOPS = frozenset(";,.!?")
 # Words that join two clauses: a number's words stop there too ("passes 4 mm from the wall while
-# the tracking error is 6 mm"; "200 mm tall with its centre of mass at 100 mm").
-JOINS = frozenset({"and", "but", "while", "whereas", "with"})
+# the tracking error is 6 mm"). Not "with": "filled with 8 cm of water", "a slope with friction 0.4".
+JOINS = frozenset({"and", "but", "while", "whereas"})
 # The roles a number of each dimension may have (None: written without a unit).
 FOR_DIM: dict[str | None, frozenset[str]] = {
     "length": frozenset({"radius", "level", "tracking", "com", "offset", "tall", "across", "release",
@@ -36,6 +40,7 @@ FOR_DIM: dict[str | None, frozenset[str]] = {
     None: frozenset({"level", "rolling", "pad", "support"}),
     "percent": frozenset({"level", "rolling", "pad", "support"}),
     "mass": frozenset({"payload"}),
+    "angle": frozenset({"support"}),  # a slope's angle: "a ramp tilted by 18°"
 }
 
 # Lengths and coefficients. Strong words name the quantity itself; weak ones describe it.
@@ -48,18 +53,19 @@ STRONG: dict[str, frozenset[str]] = {
 WEAK: dict[str, frozenset[str]] = {
     "tall": frozenset({"high", "tall", "height"}),
     "across": frozenset({"diameter", "wide", "width", "across", "footprint", "broad"}),
-    "release": frozenset({"above", "over", "hanging", "drop", "dropped"}),
+    "release": frozenset({"above", "over", "drop", "dropped"}),
     "clearance": frozenset({"clearance", "gap", "obstacle", "wall", "margin"}),
     "travel": frozenset({"travel", "travels", "move", "moves", "roll", "rolls", "movement"}),
     "payload": frozenset({"payload", "rated", "rating", "capacity"}),
     "pad": frozenset({"pad", "pads", "finger", "fingers", "fingertip", "fingertips", "jaw", "jaws"}),
-    "support": frozenset({"slope", "ramp", "incline", "tray", "belt", "conveyor", "surface", "table",
-                          "shelf", "floor", "mat", "bench", "board", "cloth", "felt", "rack", "support"}),
+    "support": frozenset({"slope", "ramp", "incline", "inclined", "inclination", "tilted", "tray", "belt",
+                          "conveyor", "surface", "table", "shelf", "floor", "mat", "bench", "board", "cloth",
+                          "felt", "rack", "support"}),
 }
-STRONG_REACH = 5  # a strong word may stand this many words further off than a weak one and win
+STRONG_REACH = 5  # before a number, a strong word may stand this many words further off than a weak one
 _CENTRE = frozenset({"centre", "center"})
 _OFF = frozenset({"off", "from", "away"})
-_GRASP = frozenset({"grasp", "grasped", "grip", "gripped", "held", "pinched"})
+_GRASP = frozenset({"grasp", "grip"})
 _OF_HEIGHT = frozenset({"height", "depth"})
 
 
@@ -78,13 +84,19 @@ def _is_com(ws: list[str], i: int) -> bool:
 
 
 def _offset(ws: list[str]) -> bool:
-    """The words say "offset", or "from / off (the) centre of mass": a distance from the centre
-    of mass ("12 cm out from where its centre of mass sits"; "grasp offset from the CoM: 5 cm")."""
+    """The clause says "offset", or "off / from / away ... centre of mass", or "between the grasp
+    and the centre of mass": a distance from the centre of mass ("12 cm out from where its centre
+    of mass sits"; "its mass centre is 169 mm away from the grasp point"). Not a clause that
+    only names a grasp and a centre of mass ("grasped by its sides, centre of mass 8 cm up")."""
     if "offset" in ws:
         return True
-    if any(w in _GRASP for w in ws) and any(_is_com(ws, i) for i in range(len(ws))):
-        return True  # "its mass centre is 169 mm away from the grasp point"
-    return any(w in _OFF for w in ws) and any(_is_com(ws, i) and any(w in _OFF for w in ws[:i]) for i in range(len(ws)))
+    coms = [i for i in range(len(ws)) if _is_com(ws, i)]
+    if not coms:
+        return False
+    offs = [i for i, w in enumerate(ws) if w in _OFF or w == "between"]
+    if any(o < c and c - o <= 6 for o in offs for c in coms):
+        return True  # "out from where its centre of mass sits", "off the mug's centre of mass"
+    return any(w in _GRASP for w in ws) and any(c < o for o in offs for c in coms)  # "... away from the grasp point"
 
 
 def role(before: str, after: str, dim: str | None = None, after_number: bool = False) -> str | None:
@@ -124,6 +136,6 @@ def role(before: str, after: str, dim: str | None = None, after_number: bool = F
             if _is_com(seq, j):  # "centre of mass" counts from its first word ahead, its last behind
                 hits.append(("com", True))
                 distance = len(seq) - 1 - j if side else j - (0 if w in ("com", "cog") else (2 if w in ("mass", "gravity") else 1))
-            found += [(distance - STRONG_REACH if strong else distance, int(not strong), side, name)
+            found += [(distance - STRONG_REACH if strong and side else distance, int(not strong), side, name)
                       for name, strong in hits if name in FOR_DIM[dim]]
     return min(found)[3] if found else None

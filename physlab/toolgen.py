@@ -144,8 +144,8 @@ def generate(model: Any, tokenizer: Any, rows: list[list[int]], *, max_new_token
                     token = _typed(typers[i], row.text, logits[pos], token, piece, formula_ids)
                     head = _missing_head(typers[i], row.text, piece(token))
                     if head is not None:  # the verdict starts before a check the text implies
-                        ids = list(tokenizer(head, add_special_tokens=False).input_ids)
-                        token, row.queue = ids[0], ids[1:]
+                        head_ids = list(tokenizer(head, add_special_tokens=False).input_ids)
+                        token, row.queue = head_ids[0], head_ids[1:]
                         row.forced += 1
                 feed.append(token)
                 if token in stop_ids:
@@ -205,7 +205,7 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any, formula
             # None of the top candidates keeps a formula: after "(g+1) / " the student's top 40
             # are all digits (it means "/ 2*0.8"); the best token of formula characters that
             # keeps one ("(") is further down.
-            ranked = formula_ids[logits[formula_ids].argsort(descending=True)].tolist()
+            ranked = formula_ids[logits[formula_ids].argsort(descending=True)[:FALLBACK_SCAN]].tolist()
             better = next(([t] for t in ranked if t != own and typer.shape_moves_on(text, piece(t))), [])
         if better:
             token = better[0]
@@ -247,8 +247,9 @@ def _starts_unfit_number(typer: Typer, text: str, piece: str) -> bool:
     return not fits("", match.group(2), constraint.fresh if constraint.must_fresh else constraint.allowed)
 
 
-_FORMULA_PIECE_RE = re.compile(r"\s?[0-9.()\[\]*/+^=,a-z_]{1,3}")
-_FORMULA_IDS: dict[int, Any] = {}
+_FORMULA_PIECE_RE = re.compile(r"\s?[0-9.()\[\]*/+^=,a-zA-Z_%°-]{1,3}")
+FALLBACK_SCAN = 300  # formula tokens the grammar's fallback looks at, best first
+_FORMULA_IDS: dict[int, tuple[Any, Any]] = {}
 
 
 def _formula_ids(tokenizer: Any, piece: Any, device: Any) -> Any:
@@ -257,20 +258,23 @@ def _formula_ids(tokenizer: Any, piece: Any, device: Any) -> Any:
     formula, the grammar looks among these."""
     import torch
 
-    key = id(tokenizer)
-    if key not in _FORMULA_IDS:
+    key = id(tokenizer)  # the process's tokenizer lives as long as its model; a new one recomputes
+    if key not in _FORMULA_IDS or _FORMULA_IDS[key][0] is not tokenizer:
         size = len(tokenizer) if hasattr(tokenizer, "__len__") else 0
-        _FORMULA_IDS[key] = torch.tensor(
-            [t for t in range(size) if _FORMULA_PIECE_RE.fullmatch(piece(t) or "")], dtype=torch.long)
-    return _FORMULA_IDS[key].to(device)
+        _FORMULA_IDS[key] = (tokenizer, torch.tensor(
+            [t for t in range(size) if _FORMULA_PIECE_RE.fullmatch(piece(t) or "")], dtype=torch.long))
+    return _FORMULA_IDS[key][1].to(device)
 
 
 def _missing_head(typer: Typer, text: str, piece: str) -> str | None:
-    """The head of a check to write before the verdict that `piece` starts at a line start
-    ("YES", "NO", "FAILURE_MODE"), when the text implies one the answer lacks."""
+    """The head of a check the text implies and the answer lacks, to write in place of the
+    verdict that `piece` starts at a line start ("YES", "NO", "FAILURE_MODE"). Only there, not at
+    the first line of a later phase: a student that will write the check itself (a carry's
+    stopping distance) keeps its chance, and one forced early got the grasp's plain clearance
+    instead (hand-written fixtures: 2 answers lost). So a forced line may stand after the
+    place lines, out of phase order; the label is its mode either way."""
     if text and not text.endswith("\n"):
         return None
     if not piece.strip()[:1].isupper():
         return None
     return typer.missing_check(text)
-

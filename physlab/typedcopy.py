@@ -372,9 +372,9 @@ def excluded_roles(slots: frozenset[tuple[str, int, int]], dims: frozenset[str |
 
 def slot_keys(slots: Sequence[str]) -> list[tuple[str, int, int] | None]:
     """Each literal's slot key: (slot, its place in the slot's run of literals, the run's
-    length); None for a constant or a unit's 2. A radius doubled into a diameter is
-    ("width", 1, 2), a plain width ("width", 0, 1), a fill as liquid height over container
-    height ("fill", 0, 2) and ("fill", 1, 2): each is its own reading of the text."""
+    length); None for a constant. A radius doubled into a diameter is ("width", 1, 2) (its 2 is
+    ("width", 0, 2), which no text number fills), a plain width ("width", 0, 1), a fill as liquid
+    height over container height ("fill", 0, 2) and ("fill", 1, 2): each its own reading."""
     base = [s.removesuffix(" (unit)") for s in slots]
     keys: list[tuple[str, int, int] | None] = []
     i = 0
@@ -483,19 +483,26 @@ class Typer:
                    for need in shapes.values())
 
     def missing_check(self, text: str) -> str | None:
-        """The head ("transport sloshing:") of a check the text's role words imply
-        (`implied_checks`, a `FORCEABLE` one) that the answer so far has not written, when no
-        line of it fails; None otherwise. Asked when the student starts its verdict: a student
-        reading "filled to 0.85 of its height" in words it never saw wrote no sloshing line
-        and answered NO (hand-written fixtures)."""
+        """The head ("transport sloshing:") of a check the text's role words imply that the
+        answer so far has not written, to write before the verdict; None when there is none,
+        or a line so far fails (the teacher stops at the phase that fails). A check is implied (`implied_checks`, a `FORCEABLE` hazard) when
+        the text states a non-zero number of every role that implies it, one of them a strong
+        one (physlab.roles.STRONG: a fill level, a tracking error, a rolling resistance): a
+        collision needs a tracking error and a clearance, not a bare "repeatability is 0.05
+        mm". Why: a student reading "filled to 0.85 of its height" in words it never saw wrote
+        no sloshing line and answered NO (hand-written fixtures)."""
         if not self.grammar or "FAILS" in text:
             return None
         written = {m.group(2) for m in (_HEAD_RE.match(line) for line in text.split("\n")) if m}
-        implied = implied_checks()
-        for role in sorted({n.role for n in self.numbers if n.role and n.value != 0}):
-            for phase, mode in implied.get(role, ()):
-                if mode in FORCEABLE and mode not in written:
-                    return f"{WORDS[phase]} {mode}:"
+        present = {n.role for n in self.numbers if n.role and n.value != 0}
+        by_check: dict[tuple[int, str], set[str]] = {}
+        for role, checks in implied_checks().items():
+            for check in checks:
+                by_check.setdefault(check, set()).add(role)
+        for (phase, mode), needed in sorted(by_check.items()):
+            if (mode in FORCEABLE and mode not in written and needed <= present
+                    and needed & set(roles.STRONG)):
+                return f"{WORDS[phase]} {mode}:"
         return None
 
     def stated_count(self, dim: str) -> int:
@@ -527,13 +534,14 @@ class Typer:
         return kept if kept and kept != frozenset(forms) else None
 
     def stated_pattern(self, key: tuple[int, str]) -> Any:
-        """The grammar pattern of `stated_forms(key)` (None: every form). A text that states an
-        angle gives the slope as that angle: no slope worked out from a rise over a run or a
-        grade (`form_pattern(..., angle_stated=True)`); a student read "200 x 300 mm footprint,
-        120 mm tall, on a ramp tilted by 18°" as atan(120/200) (hand-written fixtures)."""
+        """The grammar pattern of `stated_forms(key)` (None: every form). A text that states a
+        slope's angle (an angle with a support word: "a ramp tilted by 18°") gives the slope as
+        that angle: no slope worked out from a rise over a run or a grade
+        (`form_pattern(..., angle_stated=True)`); a student read "200 x 300 mm footprint, 120 mm
+        tall, on a ramp tilted by 18°" as atan(120/200) (hand-written fixtures)."""
         if key not in self._forms:
             forms = self.stated_forms(key)
-            angle = "angle" in self.stated_kinds
+            angle = any(n.dim == "angle" and n.role == "support" and n.value != 0 for n in self.numbers)
             self._forms[key] = None if forms is None and not angle else form_pattern(key, forms, angle)
         return self._forms[key]
 
@@ -602,7 +610,7 @@ class Typer:
             for s, literal in templates().get(key, {}).items():
                 if s.startswith(context + "#") and index < len(literal):
                     dims |= literal[index]
-                    slots |= _tables().slots.get(key, {}).get(s, ((),) * len(literal))[index]
+                    slots |= _tables().slots.get(key, {}).get(s, (frozenset(),) * len(literal))[index]
                     zero = zero or _tables().zeros.get(key, {}).get(s, [True] * len(literal))[index]
                     counts = distinct_needed().get(key, {}).get(s, {})
                     kinds = literal[index] - {None}

@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from pages._common import NO_DATA, get_backend, load_split, show_error
-from physlab import charts, launch, whatif
+from physlab import charts, launch, typedcopy, whatif
 from physlab import results_io as rio
 
 st.title("Predict")
@@ -74,6 +74,17 @@ else:
               "pad friction 0.6. It lifts at 2 m/s² and carries it at 3 m/s².",
         height=120, key="pred_text")
     st.caption("Free text has no parameters, so there is no physics truth here: pick a dataset scenario for that.")
+
+read = typedcopy.reading(description) if description.strip() else []
+if read:
+    with st.expander(f"How a worked student reads the numbers ({len(read)})", expanded=False):
+        st.dataframe(read, hide_index=True, width="stretch")
+        implied = typedcopy.Typer.for_description(description, grammar=True).implied_heads()
+        st.caption("Each number with its unit's kind and the role its words give it. Typed copying lets a formula "
+                   "slot take only numbers of its kind, and not those whose role belongs to other slots; no role, "
+                   "nothing ruled out."
+                   + (f" The text implies these checks (asked for before the verdict if left out): "
+                      f"{', '.join(h.rstrip(':') for h in implied)}." if implied else ""))
 
 st.subheader("Models")
 choices = _model_choices(str(rio.runs_dir()), rio.tree_mtime(rio.runs_dir()))

@@ -187,6 +187,14 @@ def text_numbers(description: str) -> list[TextNumber]:
     return out
 
 
+def reading(description: str) -> list[dict[str, str]]:
+    """Each number of a description as typed copying reads it: as written, its unit, its kind
+    (the unit's dimension; "no unit" reads as a coefficient or a fraction) and its role (the
+    words around it, physlab.roles; "" when none), for the Predict page and `physlab predict`."""
+    return [{"number": n.text, "unit": n.unit or "", "kind": n.dim or "no unit", "role": n.role or ""}
+            for n in text_numbers(description)]
+
+
 def accel_direction(before: str, after: str, after_number: bool = False) -> str | None:
     """Which way an acceleration acts, from the text around its number: "accel_up",
     "accel_side", or None when no direction word says. The word right after the number (and
@@ -494,16 +502,17 @@ class Typer:
         if not self.grammar or "FAILS" in text:
             return None
         written = {m.group(2) for m in (_HEAD_RE.match(line) for line in text.split("\n")) if m}
+        return next((head for head in self.implied_heads() if head.split()[1].rstrip(":") not in written), None)
+
+    def implied_heads(self) -> list[str]:
+        """The heads of the hazard checks the text's role words imply (`missing_check`)."""
         present = {n.role for n in self.numbers if n.role and n.value != 0}
         by_check: dict[tuple[int, str], set[str]] = {}
         for role, checks in implied_checks().items():
             for check in checks:
                 by_check.setdefault(check, set()).add(role)
-        for (phase, mode), needed in sorted(by_check.items()):
-            if (mode in FORCEABLE and mode not in written and needed <= present
-                    and needed & set(roles.STRONG)):
-                return f"{WORDS[phase]} {mode}:"
-        return None
+        return [f"{WORDS[phase]} {mode}:" for (phase, mode), needed in sorted(by_check.items())
+                if mode in FORCEABLE and needed <= present and needed & set(roles.STRONG)]
 
     def stated_count(self, dim: str) -> int:
         """How many non-zero numbers of a dimension the text states, repeats counted ("grip 20 N,

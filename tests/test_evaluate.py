@@ -511,3 +511,15 @@ def test_a_student_trained_on_an_older_generation_is_refused(workspace):
                                                    "dataset_hash": "0" * 64}))
     with pytest.raises(ValueError, match=r"earlier generation of data/tiny"):
         evaluate(_config(workspace, models=["run:old"]), progress=False)
+
+
+def test_cli_predict_reading_shows_each_numbers_role_and_the_implied_checks(workspace, capsys):
+    text = ("A glass of water, 65 mm diameter and 120 mm tall, filled to 0.85 of its height, on a tray; "
+            "the tray reaches 4 m/s² in 40 ms.")
+    assert cli.main(["predict", "--model", "majority", "--preset", "tiny", "--text", text, "--reading"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  ") and line.split()}
+    assert rows["65"][-1] == "across" and rows["120"][-1] == "tall" and rows["0.85"][-1] == "level"
+    assert "checks the text implies: transport sloshing" in out
+    assert cli.main(["predict", "--model", "majority", "--preset", "tiny", "--file", "x.jsonl", "--reading"]) == 2
+    assert "--reading" in capsys.readouterr().err

@@ -460,6 +460,9 @@ def test_evaluate_page_form(full_workspace) -> None:
 def test_predict_physics_and_sweep_without_models(full_workspace) -> None:
     at = open_page("predict")
     assert any("Physics truth" in m.value for m in at.markdown)
+    # how a worked student reads the description's numbers, before any model is asked
+    reading = _reading_table(at)
+    assert reading is not None and len(reading) >= 3
     at.multiselect(key="pred_models").set_value([]).run()
     at.selectbox(key="pred_sweep_param").set_value("gripper.grip_force_n").run()
     at.button(key="pred_sweep").click().run()
@@ -877,3 +880,22 @@ def test_adapter_zip_holds_the_peft_folder(worked_workspace) -> None:
     names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     assert {"worked-a/adapter_config.json", "worked-a/adapter_model.safetensors"} <= names
     assert "worked-a/status.json" not in names
+
+
+def test_predict_free_text_shows_each_numbers_role_and_the_implied_checks(full_workspace) -> None:
+    at = open_page("predict")
+    at.radio(key="pred_source").set_value("Free text").run()
+    at.text_area(key="pred_text").set_value(
+        "A glass of water, 65 mm diameter and 120 mm tall, filled to 0.85 of its height, on a tray; "
+        "the tray reaches 4 m/s² in 40 ms.").run()
+    assert not at.exception
+    reading = _reading_table(at)
+    assert reading is not None
+    roles = dict(zip(reading["number"], reading["role"], strict=True))
+    assert roles["65"] == "across" and roles["120"] == "tall" and roles["0.85"] == "level"
+    assert any("transport sloshing" in c.value for c in at.caption)
+
+
+def _reading_table(at):
+    """The Predict page's table of how the numbers are read (number, unit, kind, role)."""
+    return next((d.value for d in at.dataframe if {"number", "unit", "kind", "role"} <= set(d.value.columns)), None)

@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pr.add_argument("--preset", default=None, help="training data for 'fewshot' and 'majority'")
     pr.add_argument("--batch-size", type=int, default=8)
     pr.add_argument("--max-new-tokens", type=int, default=96)
+    pr.add_argument("--reading", action="store_true",
+                    help="with --text: also print how a worked student reads each number (unit, kind, role "
+                         "word) and the checks the text implies")
     pr.set_defaults(func=cmd_predict)
 
     rp = subparsers.add_parser("report", help="print an evaluation's table and write its report.md")
@@ -139,6 +142,18 @@ def _read_texts(path: Path) -> list[dict]:
     return rows
 
 
+def _reading(text: str) -> str:
+    """How a worked student reads the numbers of `text` (physlab.typedcopy.reading)."""
+    from physlab import typedcopy
+
+    lines = ["numbers read (as written, unit, kind, role):"]
+    lines += [f"  {r['number']:>10} {r['unit'] or '-':>6}  {r['kind']:<10} {r['role'] or '-'}"
+              for r in typedcopy.reading(text)]
+    implied = typedcopy.Typer.for_description(text, grammar=True).implied_heads()
+    lines.append("checks the text implies: " + (", ".join(h.rstrip(":") for h in implied) if implied else "none"))
+    return "\n".join(lines)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from physlab.evaluate import check_text, predict
 
@@ -147,6 +162,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
         if args.text is not None:
             raise ValueError("--out: only with --file (one --text answer is printed)")
+    if args.reading and args.text is None:
+        raise ValueError("--reading: only with --text")
         check_out_path(args.out)  # before any model loads
     if args.text is not None:
         check_text(args.text, "--text")
@@ -158,6 +175,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                            batch_size=args.batch_size, max_new_tokens=args.max_new_tokens) if readable else [])
     if args.text is not None:
         print(_human(next(answers)))
+        if args.reading:
+            print(_reading(args.text))
         return 0
     added = ("decision", "mode", "label", "reasoning", "ok", "probabilities", "raw_output", "error")
     lines, errors = [], 0

@@ -162,9 +162,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
         if args.text is not None:
             raise ValueError("--out: only with --file (one --text answer is printed)")
+        check_out_path(args.out)  # before any model loads
     if args.reading and args.text is None:
         raise ValueError("--reading: only with --text")
-        check_out_path(args.out)  # before any model loads
     if args.text is not None:
         check_text(args.text, "--text")
         rows = [{"text": args.text}]

@@ -79,12 +79,12 @@ read = typedcopy.reading(description) if description.strip() else []
 if read:
     with st.expander(f"How a worked student reads the numbers ({len(read)})", expanded=False):
         st.dataframe(read, hide_index=True, width="stretch")
-        implied = typedcopy.Typer.for_description(description, grammar=True).implied_heads()
+        implied = typedcopy.implied_check_names(description)
         st.caption("Each number with its unit's kind and the role its words give it. Typed copying lets a formula "
                    "slot take only numbers of its kind, and not those whose role belongs to other slots; no role, "
                    "nothing ruled out."
                    + (f" The text implies these checks (asked for before the verdict if left out): "
-                      f"{', '.join(h.rstrip(':') for h in implied)}." if implied else ""))
+                      f"{', '.join(implied)}." if implied else ""))
 
 st.subheader("Models")
 choices = _model_choices(str(rio.runs_dir()), rio.tree_mtime(rio.runs_dir()))

@@ -197,10 +197,9 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any, formula
     or it starts or continues a number the description's units rule out (then the best
     candidate on the way to a fitting number that the grammar also allows)."""
     own = token
-    top: list[int] | None = None
+    top = _LazyTop(logits, own)
     if not typer.shape_allows(text, piece(own)):
-        top = [t for t in logits.topk(TYPED_TOP_K).indices.tolist() if t != own]
-        better = [t for t in top if typer.shape_moves_on(text, piece(t))]
+        better = [t for t in top.ids if typer.shape_moves_on(text, piece(t))]
         if not better and formula_ids is not None and len(formula_ids):
             # None of the top candidates keeps a formula: after "(g+1) / " the student's top 40
             # are all digits (it means "/ 2*0.8"); the best token of formula characters that
@@ -214,9 +213,7 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any, formula
         # A token such as "=." ends the formula text and starts a literal in one piece, so the
         # literal's first character was never checked: the student wrote `D=.595[s]` (a time)
         # where the text states only lengths, and no later digit could mend ".".
-        if top is None:
-            top = [t for t in logits.topk(TYPED_TOP_K).indices.tolist() if t != own]
-        better = [t for t in top if not _starts_unfit_number(typer, text, piece(t))
+        better = [t for t in top.ids if not _starts_unfit_number(typer, text, piece(t))
                   and typer.shape_moves_on(text, piece(t))]
         if better:
             token = better[0]
@@ -224,12 +221,24 @@ def _typed(typer: Typer, text: str, logits: Any, token: int, piece: Any, formula
     constraint = typer.allowed(text)
     if constraint is None or (not constraint.written and piece(token)[:1] not in "0123456789."):
         return token
-    if top is None:
-        top = [t for t in logits.topk(TYPED_TOP_K).indices.tolist() if t != own]
-    candidates = [token] + [t for t in top if t != token and typer.shape_allows(text, piece(t))]
+    candidates = [token] + [t for t in top.ids if t != token and typer.shape_allows(text, piece(t))]
     chosen, changed = choose(candidates, [piece(t) for t in candidates], constraint)
     typer.changed += int(changed)
     return chosen
+
+
+class _LazyTop:
+    """The model's top `TYPED_TOP_K` candidates other than its own token, computed once and only
+    when a rule needs them (most steps need none)."""
+
+    def __init__(self, logits: Any, own: int) -> None:
+        self.logits, self.own, self._ids = logits, own, None
+
+    @property
+    def ids(self) -> list[int]:
+        if self._ids is None:
+            self._ids = [t for t in self.logits.topk(TYPED_TOP_K).indices.tolist() if t != self.own]
+        return self._ids
 
 
 _LEAD_NUMBER_RE = re.compile(r"(\s*[^\d.\s]*)([\d.]+)")  # "=.", " (.", " .": text, then a number's start

@@ -324,17 +324,16 @@ def _tables() -> Tables:
                 keys = slot_keys(line.slots)
                 entry_slots = slot_table.setdefault((line.phase, line.mode), {}).setdefault(
                     shape(line.formula), [set() for _ in keys])
-                line_dims = literal_dims(line.formula, line.slots)
+                dims = literal_dims(line.formula, line.slots)
                 for at, (match, key) in enumerate(zip(_LITERAL_RE.finditer(line.formula), keys, strict=False)):
                     if key is None:
                         continue
                     if at < len(entry_slots):
                         entry_slots[at].add(key)
-                    accepted = ACCEPTS.get(line_dims[at], {line_dims[at]}) | {None}
+                    accepted = ACCEPTS.get(dims[at], {dims[at]}) | {None}
                     slot_roles.setdefault(key, set()).update(
                         n.role for n in numbers if n.text == match.group(0) and n.dim in accepted)
                 written.append((line.phase, line.mode, shape(line.formula), kinds))
-                dims = literal_dims(line.formula, line.slots)
                 entry = table.setdefault((line.phase, line.mode), {}).setdefault(
                     shape(line.formula), [set() for _ in dims])
                 for slot_dims, dim in zip(entry, dims, strict=False):
@@ -507,12 +506,8 @@ class Typer:
     def implied_heads(self) -> list[str]:
         """The heads of the hazard checks the text's role words imply (`missing_check`)."""
         present = {n.role for n in self.numbers if n.role and n.value != 0}
-        by_check: dict[tuple[int, str], set[str]] = {}
-        for role, checks in implied_checks().items():
-            for check in checks:
-                by_check.setdefault(check, set()).add(role)
-        return [f"{WORDS[phase]} {mode}:" for (phase, mode), needed in sorted(by_check.items())
-                if mode in FORCEABLE and needed <= present and needed & set(roles.STRONG)]
+        return [f"{WORDS[phase]} {mode}:" for (phase, mode), needed in _implying_roles()
+                if needed <= present and needed & set(roles.STRONG)]
 
     def stated_count(self, dim: str) -> int:
         """How many non-zero numbers of a dimension the text states, repeats counted ("grip 20 N,
@@ -790,6 +785,22 @@ def implied_checks() -> dict[str, tuple[tuple[int, str], ...]]:
         if out_role:
             out[role] = tuple(out_role)
     return out
+
+
+@functools.cache
+def _implying_roles() -> tuple[tuple[tuple[int, str], frozenset[str]], ...]:
+    """Each `FORCEABLE` check of `implied_checks` with every role that implies it, in order."""
+    by_check: dict[tuple[int, str], set[str]] = {}
+    for role, checks in implied_checks().items():
+        for check in checks:
+            by_check.setdefault(check, set()).add(role)
+    return tuple((check, frozenset(r)) for check, r in sorted(by_check.items()) if check[1] in FORCEABLE)
+
+
+def implied_check_names(description: str) -> list[str]:
+    """The checks a description's role words imply ("transport sloshing"), for the Predict page
+    and `physlab predict --reading`."""
+    return [head.rstrip(":") for head in Typer.for_description(description, grammar=True).implied_heads()]
 
 
 def stated_kinds(numbers: Sequence[TextNumber]) -> frozenset[str]:

@@ -1,6 +1,7 @@
 """Twenty descriptions written by hand (tests/fixtures/handwritten.jsonl): their labels, computed
 on paper, agree with physlab.physics, every number the physics needs is in the text, and the
-free-text answer path reads each one. BENCHMARKS.md shows how the students answer them."""
+free-text answer path reads each one. The first two checks also run over the other two sets
+(handwritten_fresh, handwritten_final; their own checks are in their test modules). BENCHMARKS.md shows how the students answer them."""
 
 from __future__ import annotations
 
@@ -15,8 +16,17 @@ from physlab.physics import assess
 from physlab.schema import parse_scenario
 from physlab.worked import numbers_in_text, worked_answer
 
-CASES = [json.loads(line) for line in
-         (Path(__file__).parent / "fixtures" / "handwritten.jsonl").read_text(encoding="utf-8").splitlines()]
+FIXTURES = Path(__file__).parent / "fixtures"
+SETS = ("handwritten", "handwritten_fresh", "handwritten_final")  # the first 20, the development set, the final set
+
+
+def fixture_cases(name: str) -> list[dict]:
+    """The cases of one hand-written set (tests/fixtures/<name>.jsonl)."""
+    return [json.loads(line) for line in (FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+CASES = fixture_cases("handwritten")
+ALL_CASES = [case for name in SETS for case in fixture_cases(name)]
 
 
 def test_twenty_cases_cover_every_label() -> None:
@@ -25,14 +35,14 @@ def test_twenty_cases_cover_every_label() -> None:
                                           "collision", "dropping", "rolling_away"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c["id"] for c in ALL_CASES])
 def test_hand_label_matches_physics(case: dict) -> None:
     assessment = assess(parse_scenario(case["params"]))
     assert assessment.label == case["label"]
     assert assessment.margin == pytest.approx(case["hand_ratio"], rel=0.03)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c["id"] for c in ALL_CASES])
 def test_the_text_states_what_the_worked_teacher_needs(case: dict) -> None:
     """The teacher's formulas for this scenario, written in SI, use only numbers the text
     states (in some unit): each SI number appears in the text, or a unit multiple of it."""

@@ -1,33 +1,22 @@
 """A final set of 24 descriptions written by hand (tests/fixtures/handwritten_final.jsonl), kept
-untouched until the very end as a last measure of how typed descriptions are read. The same checks as
-tests/test_handwritten.py (labels worked out on paper agree with physlab.physics, the text states
-every number the worked teacher needs and no word that gives the label away), every label appears
-three times, few cases sit near the r = 1 boundary, and no text or sentence is taken from the other
-hand-written sets. No model is loaded here."""
+untouched until the very end as a last measure of how typed descriptions are read. Here: every
+label appears three times, few cases sit near the r = 1 boundary, and no text or sentence is taken
+from the other hand-written sets (tests/test_handwritten.py checks every set's labels against
+physlab.physics and the numbers its texts state). No model is loaded here."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from pathlib import Path
-
-import pytest
 
 from physlab.physics import LABELS
 from tests import test_handwritten as first
 
-FIXTURES = Path(__file__).parent / "fixtures"
-FIXTURE = FIXTURES / "handwritten_final.jsonl"
-CASES = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+CASES = first.fixture_cases("handwritten_final")
 
 
 def _other_texts() -> list[str]:
-    texts = [c["text"] for c in first.CASES]
-    fresh = FIXTURES / "handwritten_fresh.jsonl"
-    if fresh.exists():
-        texts += [json.loads(line)["text"] for line in fresh.read_text(encoding="utf-8").splitlines()]
-    return texts
+    return [c["text"] for name in ("handwritten", "handwritten_fresh") for c in first.fixture_cases(name)]
 
 
 def _sentences(text: str) -> set[str]:
@@ -51,13 +40,3 @@ def test_no_text_or_sentence_repeats_another_set() -> None:
     seen = set().union(*(_sentences(t) for t in others))
     for case in CASES:
         assert not _sentences(case["text"]) & seen, case["id"]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_hand_label_matches_physics(case: dict) -> None:
-    first.test_hand_label_matches_physics(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_the_text_states_what_the_worked_teacher_needs(case: dict) -> None:
-    first.test_the_text_states_what_the_worked_teacher_needs(case)

@@ -154,18 +154,14 @@ def test_no_role_word_comes_only_from_the_held_out_templates() -> None:
     """The role words are ordinary English, never read off the held-out wording: every one
     that a held-out template or synonym uses also appears in a train or wide part, or in the
     hand-written descriptions a person wrote (not the final set, which stays unseen)."""
-    import json
-    from pathlib import Path
-
     from physlab.describe import REGISTRY
+    from tests.test_handwritten import fixture_cases
 
     def vocabulary(texts) -> set[str]:
         return {w for t in texts for w in roles.words(t)}
 
     held = vocabulary(o for c in REGISTRY.values() for o in c.options("holdout"))
     seen = vocabulary(o for c in REGISTRY.values() for w in ("train", "wide") for o in c.options(w))
-    fixtures = Path(__file__).parent / "fixtures"
-    seen |= vocabulary(json.loads(line)["text"] for name in ("handwritten.jsonl", "handwritten_fresh.jsonl")
-                       for line in (fixtures / name).read_text(encoding="utf-8").splitlines())
+    seen |= vocabulary(c["text"] for name in ("handwritten", "handwritten_fresh") for c in fixture_cases(name))
     role_words = set().union(*roles.STRONG.values(), *roles.WEAK.values()) | {"centre", "center", "mass", "gravity"}
     assert not (role_words & held) - seen, sorted((role_words & held) - seen)

@@ -3,10 +3,8 @@ own formulas always allowed, wrong-dimension copies removed at decode time."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -137,10 +135,10 @@ def test_a_line_comparing_more_numbers_of_a_kind_than_the_text_states_is_left_al
 
 def _hand_written() -> list[dict]:
     """The hand-written fixtures the rules may be checked on (the final set stays unseen)."""
-    fixtures = Path(__file__).parent / "fixtures"
+    from tests.test_handwritten import fixture_cases
+
     return [{"id": c["id"], "params": c["params"], "description": c["text"]}
-            for name in ("handwritten.jsonl", "handwritten_fresh.jsonl")
-            for c in map(json.loads, (fixtures / name).read_text(encoding="utf-8").splitlines())]
+            for name in ("handwritten", "handwritten_fresh") for c in fixture_cases(name)]
 
 
 def test_the_teachers_own_formulas_are_always_allowed() -> None:

@@ -149,8 +149,8 @@ def _reading(text: str) -> str:
     lines = ["numbers read (as written, unit, kind, role):"]
     lines += [f"  {r['number']:>10} {r['unit'] or '-':>6}  {r['kind']:<10} {r['role'] or '-'}"
               for r in typedcopy.reading(text)]
-    implied = typedcopy.Typer.for_description(text, grammar=True).implied_heads()
-    lines.append("checks the text implies: " + (", ".join(h.rstrip(":") for h in implied) if implied else "none"))
+    implied = typedcopy.implied_check_names(text)
+    lines.append("checks the text implies: " + (", ".join(implied) or "none"))
     return "\n".join(lines)
 
 
